@@ -1,0 +1,109 @@
+"""What every collector produces: `Item`s inside a `FetchResult`.
+
+Collectors know HTTP and formats, nothing about scoring or storage.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only say where a click came from; stripping them makes a
+# re-tracked link the same item. Kept conservative: a parameter that can select
+# content (id, page, p) must never be listed here.
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid",
+    "spm", "scm", "from", "isappinstalled", "share_token", "sharer_shareinfo",
+    "sharer_shareinfo_first", "wfr", "ref", "ref_src", "ref_url", "_hsenc", "_hsmi",
+    "vd_source", "share_source", "share_medium", "share_plat", "share_session_id",
+    "share_tag", "timestamp", "unique_k", "bbid", "ts", "tt_from", "utm",
+})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """A stable key for a link: tracking parameters and fragment gone, host lower-cased.
+
+    >>> canonical_url("HTTPS://News.Example.COM:443/a?utm_source=x&id=3#top")
+    'https://news.example.com/a?id=3'
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host
+    if parts.username:
+        netloc = f"{parts.username}@{host}"
+    if port and DEFAULT_PORTS.get(scheme) != port:
+        netloc += f":{port}"
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
+    ]
+    query.sort()
+    path = parts.path or ("/" if host else "")
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_for_hash(text: str) -> str:
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of what a reader sees; layout-only differences (width, spacing) do not change it."""
+    payload = normalise_for_hash(title) + "\n" + normalise_for_hash(text)
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Item:
+    """One news article, post or release as collected."""
+    source: str
+    url: str
+    title: str
+    text: str = ""
+    published_at: datetime | None = None
+    # True when the source gave no usable date and `published_at` is the fetch time.
+    published_estimated: bool = False
+    fetched_at: datetime = field(default_factory=utcnow)
+    author: str = ""
+    platform: str = ""
+
+    def __post_init__(self) -> None:
+        if self.published_at is None:
+            self.published_at = self.fetched_at
+            self.published_estimated = True
+
+    @property
+    def key(self) -> str:
+        """Canonical URL, or the content hash for items that have no link (manual entries, some imports)."""
+        return canonical_url(self.url) or "sha1:" + self.hash
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.title, self.text)
+
+
+@dataclass
+class FetchResult:
+    """The outcome of reading one source once. Failures are data, not exceptions."""
+    items: list[Item] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    # False when nothing could be read at all (not a feed, unreachable); errors say why.
+    readable: bool = True

@@ -1,0 +1,59 @@
+"""One settings object, loaded once in an entry point and passed down.
+
+Modules below the entry points never read environment variables themselves.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DB = DATA_DIR / "opinion.db"
+DEFAULT_SOURCES = DATA_DIR / "sources.toml"
+SAMPLE_FILE = DATA_DIR / "sample" / "ip_opinion_sample.jsonl"
+
+ENV_DB = "OPINION_DB"
+ENV_SOURCES = "OPINION_SOURCES"
+ENV_RSSHUB = "OPINION_RSSHUB_BASE"
+ENV_REFRESH = "OPINION_REFRESH_SECONDS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = DEFAULT_DB
+    sources_file: Path = DEFAULT_SOURCES
+    sample_file: Path = SAMPLE_FILE
+    # Base URL of the office's self-hosted RSSHub; `rsshub://` source URLs are resolved against it.
+    rsshub_base: str = "http://127.0.0.1:1200"
+    # How often live dashboard panels re-query, in seconds.
+    refresh_seconds: int = 60
+    # A collection older than this is shown as stalled on the overview.
+    stall_minutes: int = 180
+    user_agent: str = "IPOpinionWatch/0.1 (+https://amr.ah.gov.cn; 安徽省知识产权局宣传舆情监测)"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, db: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
+             sources: str | os.PathLike | None = None) -> "Settings":
+        """Defaults, overridden by the environment, overridden by explicit arguments (CLI flags)."""
+        env = os.environ if env is None else env
+        s = cls()
+        if env.get(ENV_DB):
+            s = replace(s, db_path=Path(env[ENV_DB]))
+        if env.get(ENV_SOURCES):
+            s = replace(s, sources_file=Path(env[ENV_SOURCES]))
+        if env.get(ENV_RSSHUB):
+            s = replace(s, rsshub_base=env[ENV_RSSHUB].rstrip("/"))
+        if env.get(ENV_REFRESH):
+            try:
+                s = replace(s, refresh_seconds=max(5, int(env[ENV_REFRESH])))
+            except ValueError:
+                raise ValueError(f"{ENV_REFRESH} must be a whole number of seconds, got {env[ENV_REFRESH]!r}")
+        if db is not None:
+            s = replace(s, db_path=Path(db))
+        if sources is not None:
+            s = replace(s, sources_file=Path(sources))
+        return s

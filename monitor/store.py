@@ -1,0 +1,265 @@
+"""The store: one SQLite file in WAL mode, the only module that writes SQL.
+
+Readers (the dashboard) and the writer (the collector process) are separate
+processes sharing the file; WAL plus a busy timeout keeps them out of each
+other's way.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from collectors.base import Item
+from monitor.migrations import MIGRATIONS
+from sentiment.judgement import Judgement
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is not one of ours."""
+
+
+def iso(dt: datetime) -> str:
+    """UTC, second precision, explicit zone: sorts as text and reads back as aware datetimes."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime reached the store; collectors must attach a zone")
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+@dataclass
+class AddCounts:
+    new: int = 0
+    duplicate: int = 0
+    updated: int = 0
+
+    def __iadd__(self, other: "AddCounts") -> "AddCounts":
+        self.new += other.new
+        self.duplicate += other.duplicate
+        self.updated += other.updated
+        return self
+
+
+class Store:
+    def __init__(self, path: str | Path, *, readonly: bool = False, check_same_thread: bool = True):
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.exists():
+                raise StoreError(f"database not found: {self.path}")
+            uri = f"file:{self.path.resolve()}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread,
+                                        isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not readonly:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"{self.path} is not a SQLite database: {e}") from e
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+
+    # -- lifecycle -------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing; nests (inner blocks become savepoints)."""
+        if self.conn.in_transaction:
+            name = f"sp{id(object())}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Apply the migrations this file has not had yet, each in its own transaction."""
+        try:
+            current = self.schema_version
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a SQLite database: {e}") from e
+        if current > len(MIGRATIONS):
+            raise StoreError(f"{self.path} has schema {current}, newer than this program ({len(MIGRATIONS)})")
+        for version, (name, sql) in enumerate(MIGRATIONS[current:], start=current + 1):
+            log.info("migrating %s to %d (%s)", self.path, version, name)
+            with self.atomic():
+                for statement in _statements(sql):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={version}")
+        return self.schema_version
+
+    # -- items -----------------------------------------------------------
+    def add_items(self, judged: Iterable[tuple[Item, Judgement]], *, sample: bool = False) -> AddCounts:
+        """Store items with their judgements. Same key and content: duplicate; same key, new content: updated.
+
+        An item whose exact content this source already gave under another link
+        (a re-tracked URL the canonicaliser does not know) is also a duplicate.
+        """
+        counts = AddCounts()
+        with self.atomic() as c:
+            for item, j in judged:
+                key, h = item.key, item.hash
+                row = c.execute("SELECT id, content_hash FROM items WHERE key=?", (key,)).fetchone()
+                if row is None and c.execute(
+                        "SELECT 1 FROM items WHERE content_hash=? AND source=? LIMIT 1",
+                        (h, item.source)).fetchone():
+                    counts.duplicate += 1
+                    continue
+                values = _item_values(item, j) | {"key": key, "content_hash": h, "is_sample": int(sample)}
+                if row is None:
+                    cols = ", ".join(values)
+                    marks = ", ".join(f":{k}" for k in values)
+                    c.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", values)
+                    counts.new += 1
+                elif row["content_hash"] == h:
+                    counts.duplicate += 1
+                else:
+                    values.pop("fetched_at")
+                    values.pop("is_sample")
+                    sets = ", ".join(f"{k}=:{k}" for k in values if k != "key")
+                    c.execute(f"UPDATE items SET {sets} WHERE key=:key", values)
+                    counts.updated += 1
+        return counts
+
+    def update_judgements(self, judged: Iterable[tuple[int, Judgement]]) -> int:
+        """Re-judge stored items in place (after a model retrain)."""
+        n = 0
+        with self.atomic() as c:
+            for item_id, j in judged:
+                values = _judgement_values(j) | {"id": item_id}
+                sets = ", ".join(f"{k}=:{k}" for k in values if k != "id")
+                n += c.execute(f"UPDATE items SET {sets} WHERE id=:id", values).rowcount
+        return n
+
+    def remove_sample_items(self) -> int:
+        with self.atomic() as c:
+            return c.execute("DELETE FROM items WHERE is_sample=1").rowcount
+
+    def count_items(self, *, sample: bool | None = None) -> int:
+        if sample is None:
+            return self.conn.execute("SELECT count(*) FROM items").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM items WHERE is_sample=?", (int(sample),)).fetchone()[0]
+
+    def iter_items(self, since: str | None = None, batch: int = 1000) -> Iterator[dict]:
+        """Every stored item (oldest first) as a plain dict; `since` is an ISO date or datetime in UTC."""
+        sql = "SELECT * FROM items"
+        args: tuple = ()
+        if since:
+            sql += " WHERE published_at >= ?"
+            args = (since,)
+        cur = self.conn.execute(sql + " ORDER BY published_at, id", args)
+        while rows := cur.fetchmany(batch):
+            for r in rows:
+                yield item_row(r)
+
+    def item_texts(self, batch: int = 1000) -> Iterator[tuple[int, str, str]]:
+        cur = self.conn.execute("SELECT id, title, text FROM items ORDER BY id")
+        while rows := cur.fetchmany(batch):
+            yield from ((r[0], r[1], r[2]) for r in rows)
+
+    # -- runs and feed state ----------------------------------------------
+    def start_run(self, source: str) -> int:
+        with self.atomic() as c:
+            return c.execute("INSERT INTO runs (source, started_at) VALUES (?, ?)",
+                             (source, now_iso())).lastrowid
+
+    def finish_run(self, run_id: int, *, status: str, fetched: int = 0, new: int = 0,
+                   duplicate: int = 0, error: str | None = None) -> None:
+        if status not in ("ok", "error", "not_modified"):
+            raise ValueError(f"unknown run status {status!r}")
+        with self.atomic() as c:
+            c.execute("UPDATE runs SET finished_at=?, status=?, fetched=?, new=?, duplicate=?, error=? "
+                      "WHERE id=?", (now_iso(), status, fetched, new, duplicate, error, run_id))
+
+    def feed_state(self, source: str) -> tuple[str | None, str | None]:
+        row = self.conn.execute("SELECT etag, last_modified FROM feed_state WHERE source=?",
+                                (source,)).fetchone()
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    def save_feed_state(self, source: str, etag: str | None, last_modified: str | None) -> None:
+        with self.atomic() as c:
+            c.execute("INSERT INTO feed_state (source, etag, last_modified, updated_at) VALUES (?,?,?,?) "
+                      "ON CONFLICT(source) DO UPDATE SET etag=excluded.etag, "
+                      "last_modified=excluded.last_modified, updated_at=excluded.updated_at",
+                      (source, etag, last_modified, now_iso()))
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements; triggers (with inner semicolons) stay whole."""
+    out, buf = [], ""
+    for part in sql.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _judgement_values(j: Judgement) -> dict:
+    return {
+        "negative": int(j.negative), "p_negative": float(j.p_negative), "polarity": j.polarity,
+        "topic": j.topic, "ip_type": j.ip_type, "ip_types": json.dumps(list(j.ip_types), ensure_ascii=False),
+        "channel": j.channel, "province": j.province, "city": j.city, "region": j.region,
+        "reasons": json.dumps(list(j.reasons), ensure_ascii=False),
+    }
+
+
+def _item_values(item: Item, j: Judgement) -> dict:
+    return {
+        "url": item.url, "title": item.title, "text": item.text, "source": item.source,
+        "platform": item.platform, "author": item.author, "published_at": iso(item.published_at),
+        "published_estimated": int(item.published_estimated), "fetched_at": iso(item.fetched_at),
+    } | _judgement_values(j)
+
+
+def item_row(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    d["negative"] = None if d.get("negative") is None else bool(d["negative"])
+    for k in ("ip_types", "reasons"):
+        if k in d:
+            d[k] = json.loads(d[k] or "[]")
+    for k in ("published_estimated", "is_sample"):
+        if k in d:
+            d[k] = bool(d[k])
+    return d
