@@ -1,11 +1,13 @@
-"""Ordered schema migrations, applied on open. Append only: never edit a released step.
+"""Ordered schema migrations, applied on open. Append only: never edit or rename a released step.
 
-`PRAGMA user_version` records how many steps a database has had.
+Each step is (unique name, SQL); the store records applied names in
+`schema_migrations` and applies the missing ones in list order. Name steps
+"NNNN_what" so the order is visible.
 """
 from __future__ import annotations
 
 MIGRATIONS: list[tuple[str, str]] = [
-    ("items, runs, feed_state", """
+    ("0001_items_runs_feed_state", """
         CREATE TABLE items (
             id INTEGER PRIMARY KEY,
             key TEXT NOT NULL UNIQUE,          -- canonical URL, or sha1:<content hash> without a link

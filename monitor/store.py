@@ -110,22 +110,37 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        """How many migrations this file has had."""
+        return self.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
 
     def migrate(self) -> int:
-        """Apply the migrations this file has not had yet, each in its own transaction."""
+        """Apply, in list order, each migration this file has not had, each in its own transaction.
+
+        Steps are recorded by name (not by count) so that steps added on parallel
+        branches land without renumbering.
+        """
         try:
-            current = self.schema_version
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                              "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path} is not a SQLite database: {e}") from e
-        if current > len(MIGRATIONS):
-            raise StoreError(f"{self.path} has schema {current}, newer than this program ({len(MIGRATIONS)})")
-        for version, (name, sql) in enumerate(MIGRATIONS[current:], start=current + 1):
-            log.info("migrating %s to %d (%s)", self.path, version, name)
+        done = set(self.applied_migrations())
+        known = {name for name, _ in MIGRATIONS}
+        if unknown := done - known:
+            raise StoreError(f"{self.path} has migrations this program does not know "
+                             f"(written by a newer version?): {sorted(unknown)}")
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            log.info("migrating %s: %s", self.path, name)
             with self.atomic():
                 for statement in _statements(sql):
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={version}")
+                self.conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                                  (name, now_iso()))
         return self.schema_version
 
     # -- items -----------------------------------------------------------

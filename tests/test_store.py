@@ -113,3 +113,16 @@ def test_canonical_url_rules():
     assert canonical_url("http://A.com:80/p?b=2&a=1&utm_campaign=z#f") == "http://a.com/p?a=1&b=2"
     assert canonical_url("https://a.com/p?id=7&spm=1.2") == "https://a.com/p?id=7"
     assert canonical_url("") == ""
+
+
+def test_unknown_migration_refused(db_path):
+    with Store(db_path) as s:
+        s.conn.execute("INSERT INTO schema_migrations VALUES ('9999_from_the_future', 'x')")
+    with pytest.raises(StoreError, match="9999_from_the_future"):
+        Store(db_path)
+
+
+def test_migrations_have_unique_ordered_names():
+    names = [n for n, _ in MIGRATIONS]
+    assert len(names) == len(set(names))
+    assert names == sorted(names)
