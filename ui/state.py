@@ -1,0 +1,199 @@
+"""Cached handles and cached queries: the only way pages reach the store.
+
+- One read-only connection per database file and server process
+  (`st.cache_resource`), shared by every session and thread; a lock keeps one
+  query at a time on it. Writes (loading or removing the sample) open their own
+  short-lived writable Store and then clear the cached queries.
+- Cached queries take plain parameters: the database path as text, filter
+  values, and a `tick` that changes every `refresh_seconds`. A new tick is a new
+  cache key, so live panels re-query on each refresh while sessions within one
+  interval share one answer.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from collectors.registry import SourceConfigError, load_sources
+from monitor import queries
+from monitor import sample as sample_data
+from monitor.settings import Settings
+from monitor.store import AddCounts, Store
+
+log = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+# Entries outlive their tick only until this many seconds; keeps memory flat.
+_TTL = 900
+
+
+def settings() -> Settings:
+    """Loaded on every run: cheap, and OPINION_DB set by a test or the shell takes effect."""
+    return Settings.load()
+
+
+def db_key(s: Settings) -> str:
+    return str(Path(s.db_path).resolve())
+
+
+def _clock() -> float:
+    return time.time()
+
+
+def tick(s: Settings) -> int:
+    return int(_clock() // max(1, s.refresh_seconds))
+
+
+@st.cache_resource(show_spinner=False)
+def _store(db: str) -> Store:
+    # The dashboard only reads, but a fresh install has no file yet and an old
+    # file may lack new tables: one writable open creates and migrates it.
+    Store(db).close()
+    return Store(db, readonly=True, check_same_thread=False)
+
+
+def store(db: str) -> Store:
+    """Opens (and caches) the database; raises monitor.store.StoreError with a readable message."""
+    return _store(db)
+
+
+def _read(db: str, fn, *args, **kwargs):
+    with _LOCK:
+        return fn(_store(db), *args, **kwargs)
+
+
+# -- cached queries ---------------------------------------------------------------
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def item_counts(db: str, tick: int) -> dict[str, int]:
+    return _read(db, queries.item_counts)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def overview(db: str, tick: int) -> dict[str, dict[str, Any]]:
+    return _read(db, queries.overview)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def daily_trend(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.daily_trend, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def top_sources(db: str, days: int, tick: int, limit: int = 10) -> pd.DataFrame:
+    return _read(db, queries.top_sources, days, limit)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def ip_type_breakdown(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.ip_type_breakdown, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def city_breakdown(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.city_breakdown, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def province_breakdown(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.province_breakdown, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def latest_negative(db: str, tick: int, limit: int = 10) -> pd.DataFrame:
+    return _read(db, queries.latest_negative, limit)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def last_collection(db: str, stall_minutes: int, tick: int) -> dict[str, Any]:
+    return _read(db, queries.last_collection, stall_minutes)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def filter_options(db: str, tick: int) -> dict[str, list[str]]:
+    return _read(db, queries.filter_options)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False, max_entries=200)
+def _item_list(db: str, filter_fields: tuple, tick: int) -> queries.ItemPage:
+    return _read(db, queries.item_list, queries.ItemFilter(*filter_fields))
+
+
+def item_list(db: str, f: queries.ItemFilter, tick: int) -> queries.ItemPage:
+    # Cached on the filter's plain field values, not on the dataclass itself.
+    return _item_list(db, dataclasses.astuple(f), tick)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False, max_entries=500)
+def item_detail(db: str, item_id: int, tick: int) -> dict | None:
+    return _read(db, queries.item_detail, item_id)
+
+
+def load_source_list(path: Path, rsshub_base: str) -> tuple[list[Any], str | None]:
+    """The configured sources and, if the file cannot be used, why (the page shows it)."""
+    try:
+        return load_sources(path, rsshub_base), None
+    except SourceConfigError as e:
+        return [], f"信息源配置有误：{e}"
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def source_health(db: str, sources_file: str, rsshub_base: str, stall_minutes: int,
+                  tick: int) -> tuple[pd.DataFrame, str | None]:
+    sources, problem = load_source_list(Path(sources_file), rsshub_base)
+    return _read(db, queries.source_health, sources, stall_minutes), problem
+
+
+_CACHED = (item_counts, overview, daily_trend, top_sources, ip_type_breakdown, city_breakdown,
+           province_breakdown, latest_negative, last_collection, filter_options, _item_list,
+           item_detail, source_health)
+
+
+def clear_queries() -> None:
+    """After a write: every cached answer may be stale."""
+    for fn in _CACHED:
+        fn.clear()
+
+
+# -- sample data (the dashboard's only writes) ----------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def judge():
+    """The product's judge, loaded only when the sample must be judged (model files are large)."""
+    from sentiment import load_judge
+    return load_judge()
+
+
+def load_sample(db: str, s: Settings) -> AddCounts:
+    with Store(db) as w:
+        counts = sample_data.load_sample(w, judge(), s.sample_file)
+    clear_queries()
+    return counts
+
+
+def remove_sample(db: str) -> int:
+    with Store(db) as w:
+        n = sample_data.remove_sample(w)
+    clear_queries()
+    return n
+
+
+@st.cache_resource(show_spinner=False)
+def _autoload_once(db: str, sample_file: str) -> int:
+    # Cached per database and server process: after staff clear the sample,
+    # the next run must not load it straight back.
+    if _read(db, queries.item_counts)["total"]:
+        return 0
+    return load_sample(db, dataclasses.replace(settings(), sample_file=Path(sample_file))).new
+
+
+def autoload_sample(db: str, s: Settings) -> int:
+    """Load the sample into an empty database, once per process; returns how many items were added."""
+    return _autoload_once(db, str(s.sample_file))
