@@ -81,6 +81,8 @@ class Item:
     fetched_at: datetime = field(default_factory=utcnow)
     author: str = ""
     platform: str = ""
+    # Names of the monitoring schemes (监测方案) this item matched; set by the pipeline.
+    schemes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.published_at is None:
@@ -107,3 +109,5 @@ class FetchResult:
     last_modified: str | None = None
     # False when nothing could be read at all (not a feed, unreachable); errors say why.
     readable: bool = True
+    # The feed's name (channel title, else host or file name): the source name of ad-hoc ingests.
+    title: str = ""

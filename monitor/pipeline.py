@@ -1,0 +1,261 @@
+"""Collect -> judge -> store, for one feed (`ingest`) or every configured source (`run_once`).
+
+With monitoring schemes given, a configured source keeps only items that an
+enabled scheme matches, unless the source is `always_relevant`; `ingest`
+keeps everything (the user chose that file). A failing source is a row in
+`runs` with its reason, never an exception that stops the others. Feed state (ETag/Last-Modified) is saved only after a
+source's items are stored, so a crash in between re-fetches instead of
+skipping items. `run_forever` is the long-running collector process: one
+writer per database, guarded by a lock file beside it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Protocol, Sequence
+
+from collectors.base import FetchResult, Item
+from collectors.reader import read_feed
+from collectors.registry import Source
+from collectors.schemes import Scheme, matching_schemes, select_items
+from monitor.store import AddCounts, Store
+from sentiment.judgement import Judgement
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; a single collector per machine is then the operator's job.
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+# Judged and stored in chunks so a 10,000-item feed is not one huge transaction or list.
+BATCH = 500
+# At most this much random delay is added to each sleep of the collector loop, so
+# that several offices' collectors (or a restarted one) do not hit sources in step.
+MAX_JITTER_S = 60.0
+JITTER_SHARE = 0.1
+
+
+class Judge(Protocol):
+    def judge(self, title: str, text: str) -> Judgement: ...
+
+    def judge_many(self, pairs: list[tuple[str, str]]) -> list[Judgement]: ...
+
+
+class CollectorBusy(RuntimeError):
+    """Another collector process holds the lock for this database."""
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    duplicate: int = 0
+    errors: list[str] = field(default_factory=list)
+    readable: bool = True
+    updated: int = 0
+    fetched: int = 0
+    source: str = ""
+
+    def as_json(self) -> dict:
+        """The `collectors ingest --json` contract: exactly these keys."""
+        return {"new": self.new, "duplicate": self.duplicate, "errors": list(self.errors)}
+
+
+@dataclass
+class SourceReport:
+    source: str
+    status: str                      # "ok" | "error" | "not_modified"
+    new: int = 0
+    duplicate: int = 0
+    error: str | None = None
+    updated: int = 0
+    fetched: int = 0
+    dropped: int = 0                 # read but matched no monitoring scheme
+    seconds: float = 0.0
+
+    def as_json(self) -> dict:
+        """The `collectors run --once --json` contract: exactly these keys."""
+        return {"source": self.source, "status": self.status, "new": self.new,
+                "duplicate": self.duplicate, "error": self.error}
+
+
+def store_items(store: Store, judge: Judge, items: Sequence[Item],
+                progress: Callable[[int, int], None] | None = None) -> AddCounts:
+    """Judge and store items in batches; one transaction per batch."""
+    total = AddCounts()
+    for start in range(0, len(items), BATCH):
+        chunk = items[start:start + BATCH]
+        judgements = judge.judge_many([(it.title, it.text) for it in chunk])
+        if len(judgements) != len(chunk):
+            raise RuntimeError(f"judge returned {len(judgements)} judgements for {len(chunk)} items")
+        total += store.add_items(zip(chunk, judgements))
+        if progress:
+            progress(min(start + BATCH, len(items)), len(items))
+    return total
+
+
+def ingest(target: str | Path, store: Store, judge: Judge, client=None, source_name: str | None = None,
+           platform: str | None = None, *, progress: Callable[[int, int], None] | None = None,
+           schemes: Sequence[Scheme] | None = None) -> IngestReport:
+    """Read one feed now and store what it holds. Unreadable input stores nothing (not even a run).
+
+    The user chose this input, so every item is kept; matching schemes are still recorded.
+    """
+    result = read_feed(target, client=client, source=source_name, platform=platform or "news")
+    if not result.readable:
+        return IngestReport(errors=list(result.errors), readable=False)
+    name = source_name or result.title
+    items = result.items
+    if schemes:
+        items = [replace(it, schemes=tuple(matching_schemes(schemes, it.title, it.text))) for it in items]
+    run_id = store.start_run(name)
+    try:
+        counts = store_items(store, judge, items, progress)
+    except BaseException as e:
+        store.finish_run(run_id, status="error", fetched=len(result.items), error=_describe(e))
+        raise
+    store.finish_run(run_id, status="ok", fetched=len(result.items), new=counts.new, duplicate=counts.duplicate,
+                     error="; ".join(result.errors) or None)
+    return IngestReport(new=counts.new, duplicate=counts.duplicate, errors=list(result.errors),
+                        updated=counts.updated, fetched=len(result.items), source=name)
+
+
+def collect_source(source: Source, store: Store, judge: Judge, client, *, now: datetime | None = None,
+                   schemes: Sequence[Scheme] | None = None) -> SourceReport:
+    """One source, start to finish, recorded in `runs`. Never raises for the source's own failures.
+
+    `schemes=None` keeps every item; otherwise see the module docstring.
+    """
+    started = time.monotonic()
+    run_id = store.start_run(source.name)
+    report = SourceReport(source=source.name, status="error")
+    try:
+        etag, last_modified = store.feed_state(source.name)
+        result: FetchResult = source.collect(client, etag=etag, last_modified=last_modified, fetched_at=now)
+        if result.not_modified:
+            report.status = "not_modified"
+        elif not result.readable:
+            report.error = "; ".join(result.errors) or "nothing could be read"
+        else:
+            items = result.items
+            if schemes is not None:
+                kept, report.dropped = select_items(items, source.always_relevant, schemes)
+                items = [replace(item, schemes=tuple(names)) for item, names in kept]
+            counts = store_items(store, judge, items)
+            store.save_feed_state(source.name, result.etag, result.last_modified)
+            report.status = "ok"
+            report.new, report.duplicate, report.updated = counts.new, counts.duplicate, counts.updated
+            report.fetched = len(result.items)
+            report.error = "; ".join(result.errors) or None
+    except KeyboardInterrupt:
+        store.finish_run(run_id, status="error", error="interrupted (collector stopped)")
+        raise
+    except Exception as e:   # a judge or store failure for this source must not stop the others
+        log.exception("source %s failed", source.name)
+        report.status, report.error = "error", _describe(e)
+    report.seconds = time.monotonic() - started
+    store.finish_run(run_id, status=report.status, fetched=report.fetched, new=report.new,
+                     duplicate=report.duplicate, error=report.error)
+    return report
+
+
+def run_once(sources: Sequence[Source], store: Store, judge: Judge, client, *,
+             now: datetime | None = None, schemes: Sequence[Scheme] | None = None,
+             on_report: Callable[[SourceReport, int, int], None] | None = None) -> list[SourceReport]:
+    """Every enabled source once, in order. `on_report(report, index, total)` is called after each."""
+    enabled = [s for s in sources if s.enabled]
+    reports = []
+    for i, source in enumerate(enabled, start=1):
+        report = collect_source(source, store, judge, client, now=now, schemes=schemes)
+        reports.append(report)
+        if on_report:
+            on_report(report, i, len(enabled))
+    return reports
+
+
+def lock_path_for(db_path: str | Path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".collect.lock")
+
+
+@contextmanager
+def collection_lock(path: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on `path` or raise CollectorBusy at once (never waits)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CollectorBusy(f"another collector is running for this database (lock {path})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        os.close(fd)    # closing the descriptor releases the flock
+
+
+def due_sources(sources: Sequence[Source], last_started: dict[str, datetime], now: datetime) -> list[Source]:
+    """Enabled sources whose own interval has passed since this process last collected them."""
+    return [s for s in sources if s.enabled and
+            (s.name not in last_started or now - last_started[s.name] >= timedelta(minutes=s.interval_minutes))]
+
+
+def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source]], store: Store, judge: Judge,
+                client, *, load_schemes: Callable[[], Sequence[Scheme] | None] | None = None,
+                lock_path: str | Path | None = None, rounds: int | None = None,
+                sleep: Callable[[float], None] = time.sleep, jitter: Callable[[float], float] | None = None,
+                on_report: Callable[[SourceReport, int, int], None] | None = None) -> int:
+    """Collect every `every_minutes` until interrupted (or for `rounds` rounds). Returns rounds completed.
+
+    Sources and schemes are re-read each round, so edits apply without a restart
+    (a broken edit keeps the previous version and is logged). A source is
+    collected when its own `interval_minutes` has passed. KeyboardInterrupt ends
+    the loop cleanly: the lock is released and an interrupted run is recorded.
+    """
+    if every_minutes <= 0:
+        raise ValueError("every_minutes must be positive")
+    jitter = jitter or (lambda cap: random.uniform(0, cap))
+    lock_path = lock_path or lock_path_for(store.path)
+    last_started: dict[str, datetime] = {}
+    sources: Sequence[Source] = ()
+    schemes: Sequence[Scheme] | None = None
+    done = 0
+    with collection_lock(lock_path):
+        try:
+            while rounds is None or done < rounds:
+                try:
+                    sources = load_sources()
+                except ValueError as e:
+                    log.error("sources file not reloaded, keeping the previous %d source(s): %s", len(sources), e)
+                if load_schemes is not None:
+                    try:
+                        schemes = load_schemes()
+                    except ValueError as e:
+                        log.error("schemes file not reloaded, keeping the previous schemes: %s", e)
+                now = datetime.now(timezone.utc)
+                due = due_sources(sources, last_started, now)
+                for s in due:
+                    last_started[s.name] = now
+                run_once(due, store, judge, client, schemes=schemes, on_report=on_report)
+                done += 1
+                if rounds is not None and done >= rounds:
+                    break
+                wait = every_minutes * 60
+                sleep(wait + jitter(min(MAX_JITTER_S, wait * JITTER_SHARE)))
+        except KeyboardInterrupt:
+            log.info("collector stopped after %d round(s)", done)
+    return done
+
+
+def _describe(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text}"[:500] if text else type(e).__name__
