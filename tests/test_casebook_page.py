@@ -1,0 +1,141 @@
+"""The 典型案例 page under Streamlit's AppTest, on a real SQLite file chosen with OPINION_DB."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import casebook.workflow  # noqa: F401  (the page file is also named casebook; import the package first)
+from casebook.workflow import create_case, move
+from collectors.base import Item
+from monitor.case_store import CaseStore
+from monitor.store import Store
+from sentiment.judgement import Judgement
+
+PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "casebook.py")
+SRC = [{"url": "https://www.example.gov.cn/r.html", "note": ""}]
+XSS = "<script>alert(1)</script>"
+BASE = {"ip_type": "trademark", "channel": "administrative", "authority": "芜湖市市场监督管理局", "region": "安徽芜湖",
+        "year": 2025, "facts": "当事人委托代工生产7270罐，将他人注册商标“米稀”作为商品名称使用。",
+        "outcome": "没收涉案产品，罚款63052.93元。", "significance": "通用名称抗辩不成立。", "sources": SRC}
+
+
+@pytest.fixture
+def page_db(tmp_path, monkeypatch):
+    path = tmp_path / "page.db"
+    with Store(path) as store:
+        cs = CaseStore(store)
+        approved = create_case(cs, dict(BASE, title="芜湖市市场监管局查处仿冒“米稀”注册商标专用权案"), actor="甲")
+        move(cs, approved, "submit", actor="甲", role="editor")
+        move(cs, approved, "approve", actor="乙", role="reviewer")
+        draft = create_case(cs, dict(BASE, title="吴军销售假冒注册商标的商品罪案" + XSS, channel="judicial-criminal"),
+                            actor="甲")
+        clue = create_case(cs, {"title": "只有标题的案例", "ip_type": "copyright"}, actor="甲")
+        item = Item(source="上观新闻", url="https://web.shobserver.com/a.html",
+                    title="近日,一起假冒注册商标案在静安区人民法院开庭宣判:被告人周某某犯假冒注册商标罪,判处有期徒刑六年,并处罚金人民币一千万元。",
+                    text="承办检察官在收到判决书后有感而发", published_at=datetime(2024, 5, 1, tzinfo=timezone.utc))
+        store.add_items([(item, Judgement(negative=False, p_negative=0.1, polarity="neutral", ip_type="商标",
+                                          province="上海"))])
+    monkeypatch.setenv("OPINION_DB", str(path))
+    return path, {"approved": approved, "draft": draft, "clue": clue}
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_page_lists_filters_and_shows_counts(page_db):
+    path, ids = page_db
+    at = _app()
+    assert not at.exception
+    assert at.title[0].value == "典型案例"
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["线索"], metrics["草稿"], metrics["已通过"]) == ("1", "1", "1")
+    assert len(at.dataframe[0].value) == 3
+    at.selectbox(key="cb_state").set_value("approved").run()
+    assert list(at.dataframe[0].value["编号"]) == [ids["approved"]]
+    at.selectbox(key="cb_state").set_value("全部").run()
+    at.text_input(key="cb_q").input("吴军").run()
+    assert list(at.dataframe[0].value["编号"]) == [ids["draft"]]
+    # Hostile text is shown as text, never as markup.
+    at.text_input(key="cb_q").input("").run()
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    assert any(XSS in t.value for t in at.text)
+    assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
+    path, ids = page_db
+    at = _app()
+    at.text_input(key="cb_actor").input("甲").run()
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    # The draft has an open de-identification flag (吴军): submitting is refused with the reason.
+    at.selectbox(key="cb_action").set_value("submit").run()
+    _button(at, "执行").click().run()
+    assert any("脱敏" in e.value for e in at.error)
+    with Store(path) as store:
+        assert CaseStore(store).get(ids["draft"])["state"] == "draft"
+    # Apply the proposed form; then the submit goes through and is recorded.
+    _button(at, "采用建议").click().run()
+    assert not at.exception
+    with Store(path) as store:
+        case = CaseStore(store).get(ids["draft"])
+        assert case["title"].startswith("吴某某销售") and "吴军" not in case["title"]
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    at.selectbox(key="cb_action").set_value("submit").run()
+    _button(at, "执行").click().run()
+    assert any("待审" in s.value for s in at.success)
+    with Store(path) as store:
+        events = CaseStore(store).events(ids["draft"])
+        assert (events[-1]["action"], events[-1]["actor"], events[-1]["to_state"]) == ("submit", "甲", "review")
+    # The submitter, now as reviewer, may not approve the own submission.
+    at.selectbox(key="cb_role").set_value("reviewer").run()
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    at.selectbox(key="cb_action").set_value("approve").run()
+    _button(at, "执行").click().run()
+    assert any("提交人" in e.value for e in at.error)
+
+
+def test_page_discovers_clues_shows_coverage_and_builds_a_release(page_db):
+    path, ids = page_db
+    at = _app()
+    at.text_input(key="cb_actor").input("甲").run()
+    _button(at, "发现候选案例").click().run()
+    assert any("新建线索 1 条" in s.value for s in at.success)
+    with Store(path) as store:
+        cs = CaseStore(store)
+        found = [c for c in cs.search(states=["clue"]) if c["origin"] == "discovery"]
+        assert len(found) == 1 and cs.linked_items(found[0]["id"])[0]["url"] == "https://web.shobserver.com/a.html"
+
+    at.selectbox(key="cb_cov_year").set_value(2025).run()
+    assert any("尚无案例的知识产权类型" in w.value and "专利" in w.value for w in at.warning)
+
+    at.multiselect(key="cb_r_cases").set_value([ids["approved"]]).run()
+    assert any("商标1件" in i.value for i in at.info)
+    at.text_input(key="cb_r_title").input("2025年度芜湖市知识产权典型案例").run()
+    _button(at, "生成正式发布稿（所选案例将标为已发布）").click().run()
+    assert not at.error
+    assert any("正式发布稿" in s.value for s in at.success)
+    assert len(at.get("download_button")) == 3
+    with Store(path) as store:
+        assert CaseStore(store).get(ids["approved"])["state"] == "published"
+
+
+def test_page_creates_a_case_as_clue_when_incomplete(page_db):
+    path, _ = page_db
+    at = _app()
+    at.text_input(key="cb_actor").input("甲").run()
+    at.text_input(key="cb_n_title").input("合肥市市场监管局查处侵犯“黄山毛峰”地理标志案")
+    at.selectbox(key="cb_n_ip").set_value("geographical_indication")
+    _button(at, "新建").click().run()
+    assert not at.exception and not at.error
+    with Store(path) as store:
+        case = CaseStore(store).search(text="黄山毛峰")[0]
+        assert (case["state"], case["ip_type"], case["year"]) == ("clue", "geographical_indication", datetime.now().year)
+        assert {"authority", "facts", "outcome", "significance", "sources"} <= set(case["gaps"])
