@@ -1,0 +1,135 @@
+"""`python -m briefing`: the command-line contract (files, exit codes, one-line messages, 期号)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import docx
+import pytest
+
+from briefing.__main__ import main
+from briefing.period import last_full_week, week
+from monitor.briefing_store import BriefingStore
+from monitor.queries import beijing_today
+from monitor.store import Store
+from tests.test_briefing_build import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES_TOML = "".join(f'[[sources]]\nname = "{n}"\nurl = "https://{i}.example/feed"\n{extra}\n'
+                       for i, (n, extra) in enumerate((("源甲", ""), ("源乙", ""), ("源丙", ""), ("本局网站", "own = true"))))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    label = last_full_week(beijing_today())
+    db = seed(tmp / "opinion.db", week(label, beijing_today()).start)
+    (tmp / "sources.toml").write_text(SOURCES_TOML, encoding="utf-8")
+    return tmp, db, label
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "briefing", *args], cwd=ROOT, capture_output=True, text=True,
+                          encoding="utf-8", timeout=180)
+
+
+def test_weekly_by_subprocess_writes_a_numbered_briefing(setup):
+    tmp, db, label = setup
+    out = tmp / "周报.docx"
+    done = run("weekly", "--week", label, "--db", str(db), "--sources", str(tmp / "sources.toml"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "第1期" in done.stdout and "信息 11 条，负面 3 条" in done.stdout and "采集不完整" in done.stdout
+    d = docx.Document(str(out))
+    texts = [p.text for p in d.paragraphs]
+    assert texts[1] == "知识产权舆情周报" and texts[2].endswith("年第1期")
+    assert "五、正面宣传与成效" in texts and len(d.inline_shapes) == 4
+    assert "本局自有渠道发布信息1条，被其他来源转载2次。" in texts
+
+
+def test_bad_input_by_subprocess_is_one_line_exit_2_and_no_file(setup):
+    tmp, db, _ = setup
+    out = tmp / "future.docx"
+    future = week(last_full_week(beijing_today() + timedelta(days=21)), beijing_today() + timedelta(days=21))
+    done = run("weekly", "--week", future.label, "--db", str(db), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "晚于今天" in done.stderr
+    assert not out.exists()
+
+
+def _bad(capsys, argv: list[str], needle: str, out: Path) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err, err
+    assert not out.exists()
+
+
+def test_bad_inputs(setup, capsys):
+    tmp, db, label = setup
+    out = tmp / "bad.docx"
+    today = beijing_today()
+    common = ["--db", str(db), "--out", str(out)]
+    _bad(capsys, ["weekly", "--week", "2025-W53", *common], "2025 年没有第 53 周", out)
+    _bad(capsys, ["weekly", "--week", "W47", *common], "YYYY-Www", out)
+    _bad(capsys, ["weekly", "--from", "2026-11-20", "--to", "2026-11-01", *common], "晚于结束日期", out)
+    _bad(capsys, ["weekly", "--from", str(today), "--to", str(today + timedelta(days=3)), *common], "晚于今天", out)
+    _bad(capsys, ["daily", "--date", str(today + timedelta(days=1)), *common], "晚于今天", out)
+    _bad(capsys, ["daily", "--date", "2026-02-30", *common], "YYYY-MM-DD", out)
+    _bad(capsys, ["weekly", "--week", label, "--from", "2026-11-01", "--to", "2026-11-02", *common], "not both", out)
+    _bad(capsys, ["weekly", "--from", "2026-11-01", *common], "--to", out)
+    _bad(capsys, ["weekly", "--week", label, "--db", str(tmp / "missing.db"), "--out", str(out)],
+         "database not found", out)
+    assert not (tmp / "missing.db").exists()
+    _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out", str(tmp / "no" / "such" / "x.docx")],
+         "output folder does not exist", out)
+    _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out", str(tmp / "x.pdf")], ".docx", out)
+    (tmp / "edits.json").write_text('{"title": "x"}', encoding="utf-8")
+    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "edits.json")], "--edits", out)
+    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "nope.json")], "cannot read", out)
+    _bad(capsys, ["monthly", "--out", str(out)], "invalid choice", out)
+
+
+def test_edits_daily_series_and_reissue_keep_numbers(setup, capsys):
+    tmp, db, label = setup
+    start = week(label, beijing_today()).start
+    text = '研判 <a href="x">&</a> 😀\n第二段'
+    (tmp / "edits.json").write_text(json.dumps({"assessment": text}, ensure_ascii=False), encoding="utf-8")
+    args = ["--db", str(db), "--sources", str(tmp / "sources.toml")]
+    assert main(["daily", "--date", str(start + timedelta(days=1)), *args, "--out", str(tmp / "d1.docx")]) == 0
+    assert main(["daily", "--date", str(start + timedelta(days=2)), *args, "--out", str(tmp / "d2.docx"),
+                 "--edits", str(tmp / "edits.json")]) == 0
+    d2 = [p.text for p in docx.Document(str(tmp / "d2.docx")).paragraphs]
+    assert d2[2].endswith("年第2期")  # the daily series is numbered on its own
+    i = d2.index("四、研判与建议")
+    assert d2[i + 1:i + 3] == ['研判 <a href="x">&</a> 😀', "第二段"]
+    # a corrected re-issue of the first day keeps its number
+    assert main(["daily", "--date", str(start + timedelta(days=1)), *args, "--out", str(tmp / "d1b.docx")]) == 0
+    assert [p.text for p in docx.Document(str(tmp / "d1b.docx")).paragraphs][2].endswith("年第1期")
+    capsys.readouterr()
+    with Store(db, readonly=True) as s:
+        issued = BriefingStore(s).issued(kind="daily")
+    assert [r["number"] for r in issued] == [2, 1]
+    assert issued[0]["edits"] == {"assessment": text}
+    assert main(["list", "--db", str(db)]) == 0
+    assert "日报" in capsys.readouterr().out
+
+
+def test_no_record_takes_no_number(setup, capsys):
+    tmp, db, label = setup
+    start = week(label, beijing_today()).start
+    out = tmp / "draft.docx"
+    assert main(["daily", "--date", str(start + timedelta(days=5)), "--db", str(db), "--out", str(out),
+                 "--no-record"]) == 0
+    with Store(db, readonly=True) as s:
+        bs = BriefingStore(s)
+        assert bs.find("daily", start + timedelta(days=5), start + timedelta(days=5)) is None
+
+
+def test_template_command(tmp_path, capsys):
+    out = tmp_path / "t.docx"
+    assert main(["template", "--out", str(out)]) == 0
+    d = docx.Document(str(out))
+    assert d.sections[0].footer.paragraphs[0].text.startswith("— ")
+    assert all(not p.text for p in d.paragraphs)
