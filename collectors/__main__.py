@@ -218,6 +218,12 @@ def cmd_run(args) -> int:
         if args.json:
             print(json.dumps(report.as_json(), ensure_ascii=False), flush=True)
 
+    def alerts_after_pass(store, srcs) -> None:
+        from monitor.alerts import evaluate_and_notify   # never raises: alerts cannot stop collection
+        report = evaluate_and_notify(store, settings, sources=list(srcs))
+        for error in report.errors:
+            _say(f"预警：{error}")
+
     # systemd and `kill` send SIGTERM: stop the same clean way as Ctrl-C.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     judge = LazyJudge()
@@ -227,11 +233,13 @@ def cmd_run(args) -> int:
                 _say(f"每 {args.every:g} 分钟采集一轮；按 Ctrl-C 停止")
                 run_forever(args.every, lambda: load_sources(settings.sources_file, settings.rsshub_base),
                             store, judge, client, load_schemes=read_schemes,
-                            lock_path=lock_path_for(settings.db_path), on_report=on_report)
+                            lock_path=lock_path_for(settings.db_path), on_report=on_report,
+                            after_pass=lambda srcs: alerts_after_pass(store, srcs))
                 _say("采集已停止")
             else:
                 with collection_lock(lock_path_for(settings.db_path)):
                     reports = run_once(sources, store, judge, client, schemes=schemes, on_report=on_report)
+                    alerts_after_pass(store, sources)
                 failed = sum(r.status == "error" for r in reports)
                 _say(f"本轮完成：{len(reports)} 个信息源，{failed} 个失败")
     except CollectorBusy as e:

@@ -213,8 +213,12 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                 client, *, load_schemes: Callable[[], Sequence[Scheme] | None] | None = None,
                 lock_path: str | Path | None = None, rounds: int | None = None,
                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[float], float] | None = None,
-                on_report: Callable[[SourceReport, int, int], None] | None = None) -> int:
+                on_report: Callable[[SourceReport, int, int], None] | None = None,
+                after_pass: Callable[[Sequence[Source]], None] | None = None) -> int:
     """Collect every `every_minutes` until interrupted (or for `rounds` rounds). Returns rounds completed.
+
+    `after_pass(sources)` runs after each round (alert evaluation lives there, in
+    the collector process, never in a dashboard page).
 
     Sources and schemes are re-read each round, so edits apply without a restart
     (a broken edit keeps the previous version and is logged). A source is
@@ -246,6 +250,8 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                 for s in due:
                     last_started[s.name] = now
                 run_once(due, store, judge, client, schemes=schemes, on_report=on_report)
+                if after_pass is not None:
+                    after_pass(sources)
                 done += 1
                 if rounds is not None and done >= rounds:
                     break

@@ -185,6 +185,16 @@ def test_run_forever_rounds_sleep_with_jitter_and_reload_sources(fresh_store, fi
     assert _lock_is_free(lock_path_for(fresh_store.path))
 
 
+def test_run_forever_calls_after_pass_once_per_round(fresh_store, fixed_judge):
+    body = (FEEDS / "gbk_declared.xml").read_bytes()
+    passes = []
+    with _site({"/a.xml": body}) as client:
+        run_forever(0.5, lambda: [_src("甲", "/a.xml")], fresh_store, fixed_judge, client, rounds=2,
+                    sleep=lambda s: None, jitter=lambda cap: 0,
+                    after_pass=lambda srcs: passes.append([s.name for s in srcs]))
+    assert passes == [["甲"], ["甲"]]
+
+
 def test_run_forever_stops_cleanly_on_keyboard_interrupt(fresh_store, fixed_judge):
     def sleep(seconds):
         raise KeyboardInterrupt

@@ -1,0 +1,285 @@
+"""Accounts, roles, sign-in with rate limiting, idle sessions and the audit trail.
+
+Roles (from ../shared/design/users.md):
+  viewer  – reads everything, changes nothing (leaders glancing at the overview)
+  handler – triage and handling of negative items, acknowledging alerts (监测员)
+  editor  – cases and briefings (案例编辑, 简报编写人)
+  admin   – sources, schemes, alert rules, users; and everything above
+
+Passwords are hashed with argon2id (argon2-cffi) at OWASP's recommended
+minimum cost (19 MiB, 2 passes): a login costs ~0.1 s on the office server's
+two cores, a stolen database costs an attacker dearly.
+
+Sessions are plain dicts kept in the Streamlit session (see ui/auth.py); the
+user row is re-read on every check, so disabling an account or changing its
+role takes effect on the next click.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from monitor import user_store
+from monitor.store import Store, iso
+
+ROLES = ("viewer", "handler", "editor", "admin")
+ROLE_LABELS = {"viewer": "只读", "handler": "处置", "editor": "编辑", "admin": "管理员"}
+
+# Which roles may do what. Pages and CLIs ask `can(user, action)`; admin may do everything.
+ACTIONS: dict[str, frozenset[str]] = {
+    "view": frozenset(ROLES),
+    "view_audit": frozenset(ROLES),
+    "handle": frozenset({"handler", "admin"}),            # triage, assign, respond, close
+    "acknowledge_alert": frozenset({"handler", "admin"}),
+    "edit_cases": frozenset({"editor", "admin"}),
+    "edit_briefings": frozenset({"editor", "admin"}),
+    "edit_sources": frozenset({"admin"}),
+    "edit_schemes": frozenset({"admin"}),
+    "edit_rules": frozenset({"admin"}),
+    "test_send": frozenset({"admin"}),
+    "manage_users": frozenset({"admin"}),
+    "manage_sample": frozenset({"admin"}),
+}
+
+MIN_PASSWORD = 8
+MAX_FAILURES = 5                 # wrong passwords allowed within FAILURE_WINDOW ...
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)  # ... before the name is locked this long after the last one
+DEFAULT_IDLE_MINUTES = 120       # staff keep the dashboard open; two idle hours end the login
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,31}$")
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A user operation was refused; the message is for staff."""
+
+
+class LoginError(UserError):
+    """Wrong name or password (deliberately not saying which)."""
+
+
+class LoginThrottled(LoginError):
+    def __init__(self, retry_after: timedelta):
+        self.retry_after = retry_after
+        minutes = max(1, int(retry_after.total_seconds() // 60) + (retry_after.total_seconds() % 60 > 0))
+        super().__init__(f"密码错误次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试。")
+
+
+class SessionExpired(UserError):
+    """The login has ended (idle too long, account disabled or removed)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    display_name: str = ""
+    active: bool = True
+
+    @property
+    def label(self) -> str:
+        name = self.display_name or self.username
+        return f"{name}（{ROLE_LABELS.get(self.role, self.role)}）"
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "User":
+        return cls(id=row["id"], username=row["username"], role=row["role"],
+                   display_name=row.get("display_name") or "", active=bool(row.get("active", True)))
+
+
+# Who acts while no account exists yet (a fresh install): the dashboard stays usable.
+LOCAL_USER = User(id=0, username="local", role="admin", display_name="本机单用户模式")
+
+
+def can(user: User | None, action: str) -> bool:
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    return user is not None and user.active and user.role in ACTIONS[action]
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("naive datetime; pass an aware 'now'")
+    return now.astimezone(timezone.utc)
+
+
+# -- validation ---------------------------------------------------------------------------
+
+def check_username(username: str) -> str:
+    name = (username or "").strip()
+    if not _USERNAME.match(name):
+        raise UserError("用户名须为 2–32 个字符，以字母或数字开头，只含字母、数字和 _ . @ -")
+    return name
+
+
+def check_password(password: str, username: str = "") -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    if username and password.strip().lower() == username.strip().lower():
+        raise UserError("密码不能与用户名相同")
+    return password
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"角色必须是 {', '.join(ROLES)} 之一，收到 {role!r}")
+    return role
+
+
+# -- accounts -----------------------------------------------------------------------------
+
+def has_users(store: Store) -> bool:
+    return user_store.count_users(store) > 0
+
+
+def add_user(store: Store, username: str, password: str, role: str, *, actor: User | str,
+             now: datetime, display_name: str = "") -> User:
+    name = check_username(username)
+    check_password(password, name)
+    check_role(role)
+    if user_store.user_by_name(store, name) is not None:
+        raise UserError(f"用户名 {name} 已存在")
+    t = iso(_utc(now))
+    with store.atomic():
+        uid = user_store.insert_user(store, {
+            "username": name, "display_name": display_name.strip(), "role": role,
+            "password_hash": _hasher.hash(password), "active": 1, "created_at": t, "updated_at": t})
+        audit(store, actor, "user.add", name, {"role": role, "display_name": display_name.strip()}, now)
+    return User(id=uid, username=name, role=role, display_name=display_name.strip())
+
+
+def get_user(store: Store, username: str) -> User:
+    row = user_store.user_by_name(store, username)
+    if row is None:
+        raise UserError(f"没有用户 {username}")
+    return User.from_row(row)
+
+
+def list_users(store: Store) -> list[User]:
+    return [User.from_row(r) for r in user_store.list_users(store)]
+
+
+def set_password(store: Store, username: str, password: str, *, actor: User | str, now: datetime) -> None:
+    user = get_user(store, username)
+    check_password(password, user.username)
+    with store.atomic():
+        user_store.update_user(store, user.id, {"password_hash": _hasher.hash(password),
+                                                "updated_at": iso(_utc(now))})
+        audit(store, actor, "user.passwd", user.username, {}, now)
+
+
+def set_role(store: Store, username: str, role: str, *, actor: User | str, now: datetime) -> None:
+    user = get_user(store, username)
+    check_role(role)
+    with store.atomic():
+        if user.role == "admin" and role != "admin":
+            _keep_an_admin(store, user)
+        user_store.update_user(store, user.id, {"role": role, "updated_at": iso(_utc(now))})
+        audit(store, actor, "user.role", user.username, {"from": user.role, "to": role}, now)
+
+
+def set_active(store: Store, username: str, active: bool, *, actor: User | str, now: datetime) -> None:
+    user = get_user(store, username)
+    with store.atomic():
+        if not active and user.role == "admin":
+            _keep_an_admin(store, user)
+        user_store.update_user(store, user.id, {"active": int(active), "updated_at": iso(_utc(now))})
+        audit(store, actor, "user.enable" if active else "user.disable", user.username, {}, now)
+
+
+def _keep_an_admin(store: Store, leaving: User) -> None:
+    others = [u for u in list_users(store) if u.role == "admin" and u.active and u.id != leaving.id]
+    if not others:
+        raise UserError("不能停用或降级最后一个管理员账号：否则没有人能再管理用户和预警规则")
+
+
+# -- sign-in ------------------------------------------------------------------------------
+
+def authenticate(store: Store, username: str, password: str, now: datetime) -> User:
+    """The user, or LoginError / LoginThrottled. Every try is recorded; locked names are not verified."""
+    now = _utc(now)
+    name = (username or "").strip()
+    if not name:
+        raise LoginError("请输入用户名和密码")
+    failures, last = user_store.failures_since(store, name, iso(now - FAILURE_WINDOW))
+    if failures >= MAX_FAILURES and last is not None:
+        until = datetime.fromisoformat(last) + LOCKOUT
+        if until > now:
+            # Not recorded: tries during the lock must not prolong it for the real owner.
+            raise LoginThrottled(until - now)
+    row = user_store.user_by_name(store, name)
+    ok = False
+    try:
+        ok = _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and row is not None and bool(row["active"])
+    user_store.record_login_attempt(store, name, iso(now), ok)
+    if not ok:
+        raise LoginError("用户名或密码不正确，或账号已停用")
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        user_store.update_user(store, row["id"], {"password_hash": _hasher.hash(password)})
+    user_store.update_user(store, row["id"], {"last_login_at": iso(now)})
+    return User.from_row(row)
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+def start_session(user: User, now: datetime) -> dict[str, Any]:
+    """What the UI keeps for a signed-in user: plain values, nothing secret."""
+    t = iso(_utc(now))
+    return {"user_id": user.id, "username": user.username, "role": user.role, "started_at": t, "last_seen": t}
+
+
+def check_session(store: Store, session: Mapping[str, Any], now: datetime,
+                  idle_minutes: int = DEFAULT_IDLE_MINUTES) -> User:
+    """The session's user as stored now, or SessionExpired. Does not touch; see `touch`."""
+    try:
+        last_seen = datetime.fromisoformat(str(session["last_seen"]))
+        user_id = int(session["user_id"])
+    except (KeyError, TypeError, ValueError):
+        raise SessionExpired("登录信息无效，请重新登录") from None
+    if _utc(now) - last_seen > timedelta(minutes=idle_minutes):
+        raise SessionExpired(f"超过 {idle_minutes} 分钟未操作，登录已过期，请重新登录")
+    row = user_store.user_by_id(store, user_id)
+    if row is None or not row["active"]:
+        raise SessionExpired("账号已停用或已删除，请联系管理员")
+    return User.from_row(row)
+
+
+def touch(session: dict[str, Any], now: datetime) -> dict[str, Any]:
+    session["last_seen"] = iso(_utc(now))
+    return session
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+def audit(store: Store, actor: User | str, action: str, target: str = "",
+          detail: Mapping[str, Any] | None = None, now: datetime | None = None) -> int:
+    """Record one write: who, when, what. `actor` is a User or a free label such as 'cli:alice'."""
+    at = iso(_utc(now)) if now is not None else iso(datetime.now(timezone.utc))
+    if isinstance(actor, User):
+        name, role = actor.username, actor.role
+    else:
+        name, role = str(actor), ""
+    return user_store.insert_audit(store, at=at, actor=name, role=role, action=action, target=str(target),
+                                   detail=dict(detail or {}))
+
+
+def audit_log(store: Store, *, limit: int = 200, actor: str | None = None, action: str | None = None,
+              since: datetime | None = None) -> list[dict]:
+    return user_store.list_audit(store, limit=limit, actor=actor or None, action=action or None,
+                                 since=iso(_utc(since)) if since else None)
+
+
+def audit_filters(store: Store) -> dict[str, list[str]]:
+    return {"actors": user_store.audit_actors(store), "actions": user_store.audit_actions(store)}

@@ -1,0 +1,113 @@
+"""End to end in a real headless Chromium: the dashboard server on a temp database with the sample loaded.
+
+Drives Debian's chromium through Playwright (`executable_path`; never
+`playwright install`). Logs in when the dashboard shows a login form (an admin
+is created with the CLI first), waits for a metric value and a chart on the
+overview, and saves a screenshot to test-artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("OPINION_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ADMIN, PASSWORD = "e2eadmin", "e2e password 1"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set OPINION_CHROMIUM)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed (pip install playwright==1.65.2; "
+                                      "no `playwright install` needed: Debian's chromium is used)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"streamlit did not become healthy:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = dict(os.environ, OPINION_DB=str(tmp_path / "opinion.db"), OPINION_CONFIG=str(tmp_path / "none.toml"))
+    subprocess.run([sys.executable, "-m", "monitor", "sample", "load"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "monitor.admin_cli", "users", "add", ADMIN, "--role", "admin",
+                    "--password-stdin"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60,
+                   input=PASSWORD + "\n", text=True)
+    port = _free_port()
+    log = tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py",
+                                 "--server.headless", "true", "--server.address", "127.0.0.1",
+                                 "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, log, time.monotonic() + 90)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_overview_in_headless_chromium(server):
+    metric = '[data-testid="stMetricValue"]'
+    chart = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed'
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server, wait_until="domcontentloaded")
+            page.wait_for_selector(f'{metric}, input[type="password"]', timeout=90_000)
+            logged_in = False
+            if page.locator('input[type="password"]').count():
+                page.get_by_label("用户名").fill(ADMIN)
+                page.get_by_label("密码").fill(PASSWORD)
+                page.get_by_role("button", name="登录").click()
+                logged_in = True
+            page.wait_for_selector(metric, timeout=90_000)
+            page.wait_for_selector(chart, timeout=90_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                   timeout=90_000)
+            values = page.locator(metric).all_inner_texts()
+            assert values and all(re.fullmatch(r"[\d,.%—-]+", v.strip()) for v in values), values
+            assert any(re.fullmatch(r"[1-9][\d,]*", v.strip()) for v in values), values   # the sample is counted
+            assert page.get_by_text("总览").first.is_visible()
+            if logged_in:
+                assert page.get_by_text(f"{ADMIN}（管理员）").first.is_visible()
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "e2e-overview.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
