@@ -1,0 +1,152 @@
+"""python -m sentiment classify | train | evaluate | correct
+
+classify  JSON Lines in, judged JSON Lines out (the issue-2 contract, plus topic and channel)
+train     rebuild data/models/ from data/labelled/ and the store's staff corrections
+evaluate  quality on a labelled file, the model and plain SnowNLP side by side
+correct   record a staff correction of a stored item, with who and when
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _classify(args) -> int:
+    from sentiment.classify import classify_stream
+    from sentiment.judge import load_judge
+    from sentiment.model import ModelError
+
+    try:
+        judge = load_judge()
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        inp = open(args.inp, "rb") if args.inp else sys.stdin.buffer
+    except OSError as e:
+        print(f"error: cannot read {args.inp}: {e.strerror}", file=sys.stderr)
+        return 2
+    try:
+        out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    except OSError as e:
+        print(f"error: cannot write {args.out}: {e.strerror}", file=sys.stderr)
+        return 2
+    if out is sys.stdout and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    try:
+        return classify_stream(inp, out, sys.stderr, judge)
+    finally:
+        if args.inp:
+            inp.close()
+        if args.out:
+            out.close()
+
+
+def _store_corrections(db: str | None) -> list[dict]:
+    """Staff corrections from the store (the entry point may wire packages together)."""
+    from monitor.settings import Settings
+    from monitor.store import Store, StoreError
+
+    path = Settings.load(db=db).db_path
+    if not Path(path).exists():
+        return []
+    try:
+        # Read-write open: it applies pending migrations, so an older file gains the corrections table.
+        with Store(path) as store:
+            return store.corrections()
+    except StoreError as e:
+        print(f"warning: corrections not read from {path}: {e}", file=sys.stderr)
+        return []
+
+
+def _train(args) -> int:
+    from sentiment.train import train
+
+    corrections = _store_corrections(args.db)
+    data = [Path(p) for p in args.data] if args.data else None
+    card = train(corrections=corrections, out_dir=Path(args.out) if args.out else None, data_paths=data,
+                 log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps({"cv": card["cv"], "heldout": card["heldout"]}, ensure_ascii=False))
+    return 0
+
+
+def _evaluate(args) -> int:
+    from sentiment.evaluate import EvalDataError, evaluate, format_table
+    from sentiment.judge import load_judge
+    from sentiment.model import ModelError
+
+    try:
+        result = evaluate(Path(args.data), load_judge(), baseline=not args.no_snownlp)
+    except (EvalDataError, ModelError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: cannot read {args.data}: {e.strerror}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _correct(args) -> int:
+    from monitor.settings import Settings
+    from monitor.store import Store, StoreError
+
+    changes = [("negative", args.negative), ("ip_type", args.ip_type), ("topic", args.topic)]
+    changes = [(f, v) for f, v in changes if v is not None]
+    if not changes:
+        print("error: nothing to correct: give --negative, --ip-type or --topic", file=sys.stderr)
+        return 2
+    path = Settings.load(db=args.db).db_path
+    if not Path(path).exists():
+        print(f"error: database not found: {path}", file=sys.stderr)
+        return 2
+    try:
+        with Store(path) as store:
+            with store.atomic():
+                ids = [store.add_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
+    except (KeyError, ValueError, StoreError) as e:
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    print(json.dumps({"item": args.id, "corrections": ids, "fields": dict(changes), "user": args.user},
+                     ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sentiment", description="IP opinion judgement")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("classify", help="judge JSON Lines (stdin -> stdout by default)")
+    c.add_argument("--in", dest="inp", metavar="FILE")
+    c.add_argument("--out", metavar="FILE")
+    c.set_defaults(func=_classify)
+    t = sub.add_parser("train", help="rebuild data/models/ from the labelled data and staff corrections")
+    t.add_argument("--db", metavar="PATH", help="store with staff corrections (default: OPINION_DB or data/opinion.db)")
+    t.add_argument("--out", metavar="DIR", help="write the model here instead of data/models/")
+    t.add_argument("--data", metavar="FILE", action="append",
+                   help="labelled JSON Lines to train on (repeatable; default: data/labelled/)")
+    t.set_defaults(func=_train)
+    e = sub.add_parser("evaluate", help="quality on labelled JSON Lines, model vs plain SnowNLP")
+    e.add_argument("--data", required=True, metavar="FILE.jsonl")
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    e.add_argument("--no-snownlp", action="store_true", help="skip the (slow) SnowNLP baseline")
+    e.set_defaults(func=_evaluate)
+    k = sub.add_parser("correct", help="record a staff correction of one stored item (used by the next train)")
+    k.add_argument("--db", metavar="PATH")
+    k.add_argument("--id", type=int, required=True, help="items.id")
+    k.add_argument("--negative", choices=("yes", "no"))
+    k.add_argument("--ip-type", dest="ip_type", metavar="TYPE", help="商标, 专利, 著作权, ...")
+    k.add_argument("--topic", choices=("ip", "off"))
+    k.add_argument("--user", required=True)
+    k.add_argument("--note", default="")
+    k.set_defaults(func=_correct)
+    args = ap.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

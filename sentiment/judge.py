@@ -1,0 +1,174 @@
+"""The Judge: text -> Judgement, combining the domain model, the lexicons and the SnowNLP signal."""
+from __future__ import annotations
+
+import threading
+from typing import Iterable
+
+import numpy as np
+
+from sentiment.features import Analysis, Analyzer
+from sentiment.judgement import Judgement
+from sentiment.lexicon import load_lexicon, make_tokenizer
+from sentiment.model import MODEL_FILE, LinearModel
+from sentiment.snowsignal import SnowSignal
+
+# Off-topic items are never flagged; their p_negative is capped well below any threshold.
+OFF_TOPIC_P_CAP = 0.1
+# The topic head decides relevance; without a single IP word from the lexicon it must be surer.
+TOPIC_THRESHOLD = 0.5
+TOPIC_THRESHOLD_NO_TERMS = 0.6
+# Flagging needs a surer topic vote than counting as IP opinion (CV on 956 items: off-topic
+# flags 17 -> 12 for -0.005 negative F1).
+FLAG_TOPIC_MIN = 0.8
+# Cue weight of other rights and other trouble (名誉权, 肖像权, 诈骗, 学术不端 ...) that blocks a flag
+# unless a clear IP term (weight >= 2) is also present.
+OTHER_RIGHTS_BLOCK = 2.0
+MAX_REASONS = 5
+# Dictionary weight (one strong term such as 商标/版权/专利 is 2) from which the dictionary names the IP type.
+DICT_TYPE_MIN = 2.0
+
+CUE_NAMES = {
+    "x:complaint": "投诉/问题用语", "x:title_complaint": "标题含投诉/问题用语",
+    "x:publicity": "执法宣传/成效用语", "x:title_publicity": "标题含执法宣传/成效用语",
+    "x:victim": "受害/维权方视角", "x:title_victim": "标题为受害/维权方视角",
+    "x:doubt": "质问/追责语气", "x:title_doubt": "标题为质问语气",
+    "x:negated_complaint": "被否定的问题用语", "x:authority_action": "主体为执法/司法机关的行动",
+    "x:ip_terms": "知识产权用语", "x:title_ip_terms": "标题含知识产权用语",
+    "x:no_ip_terms": "无知识产权用语", "x:question": "含问句", "x:exclaim": "含感叹",
+    "x:snow_neg": "SnowNLP通用情感", "x:offtopic": "非知识产权话题用语",
+}
+CUE_WORDS = {"x:complaint": "complaint", "x:title_complaint": "complaint", "x:publicity": "publicity",
+             "x:title_publicity": "publicity", "x:victim": "victim", "x:title_victim": "victim",
+             "x:doubt": "doubt", "x:title_doubt": "doubt", "x:offtopic": "offtopic"}
+
+
+def decide(z, has_ip_terms: bool, model: LinearModel, blocked: bool = False) -> tuple[bool, float, str, bool, float]:
+    """Raw head scores -> (negative, p_negative, polarity, on_topic, p_topic). Training uses it too.
+
+    `blocked`: the text is about another kind of right or trouble (see `blocked()`); never flag it.
+    """
+    p_topic = model.calibrated("topic", float(z[1]))
+    on_topic = p_topic >= (TOPIC_THRESHOLD if has_ip_terms else TOPIC_THRESHOLD_NO_TERMS)
+    p_neg_ip = model.calibrated("negative", float(z[0]))
+    # P(negative) = P(about IP) * P(negative | about IP): both heads are calibrated.
+    p_negative = p_neg_ip * p_topic
+    negative = on_topic and not blocked and p_topic >= FLAG_TOPIC_MIN and p_negative >= model.threshold
+    if not on_topic:
+        p_negative = min(p_negative, OFF_TOPIC_P_CAP)
+    pol = z[2:5]
+    if negative:
+        polarity = "negative"
+    elif on_topic:
+        polarity = ("neutral", "positive")[int(np.argmax(pol[1:]))]
+    else:
+        polarity = ("negative", "neutral", "positive")[int(np.argmax(pol))]
+    return negative, p_negative, polarity, on_topic, p_topic
+
+
+def blocked(a: Analysis) -> bool:
+    strong_ip = max((w for _, w in a.tags.ip_types), default=0.0) >= 2.0
+    return a.tags.stance["offtopic"] >= OTHER_RIGHTS_BLOCK and not strong_ip
+
+
+def choose_ip_type(a: Analysis, z, model: LinearModel) -> tuple[str, tuple[str, ...]]:
+    """A clear dictionary term decides; otherwise the learned IP-type head does."""
+    dict_type, ranked = a.tags.ip_type()
+    strength = sum(w for t, w in a.tags.ip_types if t == dict_type)
+    if strength >= DICT_TYPE_MIN:
+        return dict_type, ranked
+    learned = model.learned_type(z)
+    return learned, (learned,) + tuple(t for t in ranked if t != learned)
+
+
+class Judge:
+    def __init__(self, analyzer: Analyzer, model: LinearModel):
+        self.analyzer = analyzer
+        self.model = model
+
+    def judge(self, title: str | None, text: str | None) -> Judgement:
+        a = self.analyzer.analyze(title, text)
+        prov, city = a.tags.region()
+        channel = a.tags.channel()
+        if a.empty:
+            return Judgement(negative=False, p_negative=0.0, polarity="neutral", topic="off",
+                             ip_type="其他", ip_types=(), channel="其他", province="", city="",
+                             reasons=("无可判断的文字内容（空白、仅标点或符号）",))
+        s = self.model.score(a.features)
+        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, bool(a.tags.topic_hits), self.model,
+                                                                   blocked(a))
+        ip_type, ip_types = choose_ip_type(a, s.z, self.model)
+        reasons = self._reasons(a, s, negative, on_topic, p_topic)
+        return Judgement(
+            negative=negative, p_negative=round(float(p_negative), 4), polarity=polarity,
+            topic="ip" if on_topic else "off",
+            ip_type=ip_type if on_topic else "其他", ip_types=ip_types if on_topic else (),
+            channel=channel if on_topic else "其他", province=prov, city=city, reasons=tuple(reasons))
+
+    def judge_many(self, pairs: Iterable[tuple[str | None, str | None]]) -> list[Judgement]:
+        return [self.judge(t, x) for t, x in pairs]
+
+    def _reasons(self, a: Analysis, s, negative: bool, on_topic: bool, p_topic: float) -> list[str]:
+        out: list[str] = []
+        if not on_topic:
+            why = f"话题模型判为无关（相关概率 {p_topic:.2f}" + ("，无知识产权用语）" if not a.tags.topic_hits else "）")
+            out.append(f"非知识产权话题：{why}，不计入负面")
+        # Features pushing toward the decision first, strongest first; then the strongest counter-cue.
+        sign = 1.0 if negative else -1.0
+        signed = s.contributions * sign
+        seen: set[str] = set()
+        for i in np.argsort(-signed)[:12]:
+            if signed[i] <= 0.02 or len(out) >= MAX_REASONS - 1:
+                break
+            text = self._describe(s.names[i], float(s.contributions[i]), a)
+            if text and text not in seen:
+                seen.add(text)
+                out.append(text)
+        against = [i for i in np.flatnonzero(signed < -0.1) if s.names[i].startswith("x:")]
+        if against:
+            i = min(against, key=lambda i: signed[i])
+            text = self._describe(s.names[i], float(s.contributions[i]), a)
+            if text and text not in seen:
+                out.append(text)
+        if a.tags.negated:
+            out.append("否定表述：" + "、".join(dict.fromkeys(a.tags.negated)))
+        if on_topic and not negative and blocked(a):
+            words = "、".join(dict.fromkeys(a.tags.cues.get("offtopic", [])))
+            out.insert(0, f"涉及其他权利或纠纷（{words}），不计入知识产权负面")
+        return out[:MAX_REASONS + 1]
+
+    def _describe(self, name: str, v: float, a: Analysis) -> str:
+        arrow = "↑负面" if v > 0 else "↓负面"
+        kind, _, key = name.partition(":")
+        if kind == "w":
+            return f"词「{key}」{arrow} {abs(v):.2f}"
+        if kind == "c":
+            return f"字串「{key}」{arrow} {abs(v):.2f}"
+        if name == "x:bias_unit":
+            return ""
+        label = CUE_NAMES.get(name, name)
+        cat = CUE_WORDS.get(name)
+        tags = a.title_tags if name.startswith("x:title_") else a.tags
+        words = list(dict.fromkeys(tags.cues.get(cat, [])))[:4] if cat else []
+        detail = f"：{'、'.join(words)}" if words else ""
+        return f"{label}{detail} {arrow} {abs(v):.2f}"
+
+
+_lock = threading.Lock()
+_cached: Judge | None = None
+
+
+def load_judge(model_path=None) -> Judge:
+    """The process-wide Judge: tokenizer, lexicons and model load once, on first use."""
+    global _cached
+    if model_path is not None:
+        return _build(model_path)
+    with _lock:
+        if _cached is None:
+            _cached = _build(MODEL_FILE)
+        return _cached
+
+
+def _build(model_path) -> Judge:
+    lex = load_lexicon()
+    analyzer = Analyzer(make_tokenizer(lex), lex, SnowSignal.load())
+    return Judge(analyzer, LinearModel.load(model_path))

@@ -1,0 +1,63 @@
+"""Turning hostile collected text into the clean, bounded string the judge reads.
+
+Everything here is total: any str in, a str out, never an exception.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicon"
+T2S_FILE = LEXICON_DIR / "t2s.json"
+
+# The judge reads at most this many characters of title + text: the opinion of a
+# news item is in its head, and a 100 KB page must cost no more than a long post.
+MAX_CHARS = 2000
+
+_TAG = re.compile(r"<[^>]{0,500}>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_SPACE = re.compile(r"\s+")
+_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Traditional -> simplified, one character to one character (derived from snownlp's table)."""
+    try:
+        pairs = json.loads(T2S_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {ord(k): v for k, v in pairs.items() if len(k) == 1 and len(v) == 1}
+
+
+def to_simplified(s: str) -> str:
+    return s.translate(_t2s_table())
+
+
+def clean(s: str | None, limit: int = MAX_CHARS) -> str:
+    """Strip HTML, unescape entities, fold full-width forms, simplify, collapse space, cap length."""
+    if not s:
+        return ""
+    if not isinstance(s, str):
+        s = str(s)
+    # Cap early (with slack for tags) so a huge page costs the same as a long post.
+    s = s[: limit * 4]
+    if "<" in s:
+        s = _SCRIPT.sub(" ", s)
+        s = _TAG.sub(" ", s)
+    if "&" in s:
+        s = html.unescape(s)
+    # NFKC folds full-width letters/digits and compatibility forms; lone surrogates are dropped.
+    s = unicodedata.normalize("NFKC", s.encode("utf-8", "ignore").decode("utf-8"))
+    s = to_simplified(s)
+    s = _SPACE.sub(" ", s).strip()
+    return s[:limit]
+
+
+def has_content(s: str) -> bool:
+    """True when the text has at least one letter, digit or Han character (not only punctuation/emoji)."""
+    return bool(_CONTENT.search(s))

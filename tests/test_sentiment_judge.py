@@ -1,0 +1,125 @@
+"""The Judge on real text: tagging, the negative/publicity split, and hostile input."""
+from __future__ import annotations
+
+import pytest
+
+from sentiment import IP_TYPES, POLARITIES, CHANNELS, Judgement, load_judge
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return load_judge()
+
+
+def _valid(j: Judgement) -> None:
+    assert isinstance(j.negative, bool)
+    assert 0.0 <= j.p_negative <= 1.0
+    assert j.polarity in POLARITIES
+    assert j.topic in ("ip", "off")
+    assert j.ip_type in IP_TYPES
+    assert j.channel in CHANNELS
+    assert all(isinstance(r, str) and r for r in j.reasons)
+    if j.topic == "off":
+        assert not j.negative
+    if j.negative:
+        assert j.polarity == "negative"
+
+
+def test_load_judge_is_cached_per_process(judge):
+    assert load_judge() is judge
+
+
+def test_complaint_is_negative_with_readable_reasons(judge):
+    j = judge.judge("网文作者：盗版网站屡禁不止，维权难", "作家吐槽自己的小说被盗版网站搬运，投诉多次无果，平台无人管。")
+    _valid(j)
+    assert j.negative and j.topic == "ip" and j.ip_type == "著作权"
+    assert j.p_negative >= 0.5
+    assert any("屡禁不止" in r or "维权难" in r or "盗版" in r for r in j.reasons)
+
+
+def test_enforcement_publicity_is_not_negative(judge):
+    j = judge.judge("合肥海关查获侵权商品1.2万件", "近日，合肥海关在出口货物中查获假冒注册商标的运动鞋1.2万双，涉案金额30万元，已依法扣留。")
+    _valid(j)
+    assert not j.negative
+    assert j.polarity in ("neutral", "positive")
+    assert j.channel == "海关"
+    assert (j.province, j.city) == ("安徽", "合肥")
+
+
+def test_off_topic_is_never_flagged(judge):
+    for title, text in [("合肥发布暴雨黄色预警", "受强对流影响，今明两天我市有强降雨，市民出行注意安全。"),
+                        ("物业无故停电，业主投诉无门", "小区物业无故停电三天，业主多次投诉无人管，十分愤怒。")]:
+        j = judge.judge(title, text)
+        _valid(j)
+        assert j.topic == "off" and not j.negative and j.p_negative <= 0.1
+
+
+def test_region_maps_counties_to_anhui_cities(judge):
+    assert judge.judge("", "泾县宣纸地理标志保护").region == "安徽宣城"
+    assert judge.judge("", "肥西县市场监管局开展商标专项检查").region == "安徽合肥"
+    assert judge.judge("", "杭州互联网法院审理一起著作权纠纷").province == "浙江"
+    assert judge.judge("", "國家知識產權局發布商標審查數據").region == ""
+
+
+@pytest.mark.parametrize("text, ip_type", [
+    ("国家知识产权局发布发明专利授权数据", "专利"),
+    ("某公司商标遭恶意抢注", "商标"),
+    ("剑网行动打击网络侵权盗版", "著作权"),
+    ("套牌销售玉米种子，侵害植物新品种权", "植物新品种"),
+    ("五常大米地理标志产品保护", "地理标志"),
+    ("前员工窃取公司商业秘密被判刑", "商业秘密"),
+    ("集成电路布图设计专有权纠纷", "集成电路布图设计"),
+])
+def test_ip_type_by_dictionary(judge, text, ip_type):
+    j = judge.judge("", text)
+    assert j.ip_type == ip_type
+    assert j.ip_types[0] == ip_type
+
+
+def test_traditional_text_judged_like_simplified(judge):
+    simp = judge.judge("盗版网课泛滥 维权难", "动辄上万元的网课，在网络上只需几十元便可购得，作者投诉无门。")
+    trad = judge.judge("盜版網課泛濫 維權難", "動輒上萬元的網課，在網絡上只需幾十元便可購得，作者投訴無門。")
+    _valid(trad)
+    assert trad.negative == simp.negative and trad.ip_type == simp.ip_type
+    assert abs(trad.p_negative - simp.p_negative) < 0.1
+
+
+@pytest.mark.parametrize("title, text", [
+    ("", ""), (None, None), ("   ", "\n\t"), ("！？。，……", "——“”（）"), ("", "😀😡👍🔥"),
+])
+def test_nothing_to_judge_gives_defined_neutral_result(judge, title, text):
+    j = judge.judge(title, text)
+    _valid(j)
+    assert (j.negative, j.p_negative, j.polarity, j.topic) == (False, 0.0, "neutral", "off")
+    assert j.reasons
+
+
+def test_hostile_text_never_raises(judge):
+    cases = [
+        ("<script>alert('x')</script><b>盗版</b>猖獗", "<p>网友&amp;作者投诉：盗版<i>泛滥</i></p><img src=x onerror=1>"),
+        ("Apple起诉某厂商patent infringement", "The court found 专利侵权 and awarded damages of $1M."),
+        ("维权难😡😡", "假货泛滥🔥🔥 投诉无门👎"),
+        ("bad \ud800 surrogate", "lone \udfff surrogate 盗版"),
+        ("标题", "盗版泛滥维权难。" * 15000),        # ~120 KB
+        ("\x00\x01控制字符", "\u200b\ufeff零宽字符 商标"),
+    ]
+    for title, text in cases:
+        _valid(judge.judge(title, text))
+
+
+def test_html_is_stripped_before_judging(judge):
+    plain = judge.judge("盗版猖獗", "网友投诉盗版泛滥")
+    html = judge.judge("<h1>盗版猖獗</h1>", "<div class='x'>网友投诉<script>var a='查获典型案例';</script>盗版泛滥</div>")
+    assert html.p_negative == pytest.approx(plain.p_negative, abs=0.02)
+
+
+def test_long_text_costs_no_more_than_its_head(judge):
+    head = "假冒商标泛滥，消费者投诉无门。"
+    j1 = judge.judge("标题", head * 200)
+    j2 = judge.judge("标题", head * 20000)
+    assert j1 == j2
+
+
+def test_judge_many_matches_judge(judge):
+    pairs = [("查处", "市场监管局查处侵权商品"), ("", "维权难，盗版泛滥"), ("", "")]
+    assert judge.judge_many(pairs) == [judge.judge(t, x) for t, x in pairs]
