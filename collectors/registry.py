@@ -9,15 +9,22 @@ Kinds: "rss" (RSS/Atom, collectors.rss) and the list-page kinds "cnipa" and
 file (a path relative to the sources file is allowed: `file:feeds/x.xml`), or
 `rsshub:///route/...`, resolved against the office's RSSHub
 (`Settings.rsshub_base`); list pages are http(s) only.
+
+The dashboard's 信息源 page edits the file through `save_sources`, which writes
+every source back in a fixed layout under a fixed header comment (other comments
+are not kept) and refuses anything `load_sources` would refuse.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Container
+from typing import Any, Container, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -195,3 +202,172 @@ def resolve_url(url: str, *, base_dir: Path, rsshub_base: str, where: str = "sou
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
+
+
+# ---------------------------------------------------------------- writing the file (dashboard edits)
+
+HEADER = """\
+# 信息源配置 (sources for `python -m collectors run`)
+#
+# 本文件由看板“信息源”页保存（也可手工编辑）；保存时只保留本段说明，其余注释不保留。
+# 每个 [[sources]] 表是一个信息源。必填：name（唯一，采集记录按它区分）、url。
+# 可选：kind（rss / cnipa / govlist）、platform（news / government / social / forum / wechat / video）、
+#       enabled（true/false，默认 true）、region（如 "安徽"、"安徽合肥"）、interval_minutes（采集间隔，默认 60）、
+#       own（本局自有渠道）、always_relevant（该源内容全部与知识产权相关：全部保留，不经监测方案筛选）、
+#       weight（权重，默认 1.0）、notes（备注）、link_pattern / max_items（列表页信息源，见 docs/sources.md）。
+# url 可写 http(s) 地址、file: 本地文件，或 rsshub:///路由（按 OPINION_RSSHUB_BASE 指向的自建 RSSHub 解析）。
+# 修改后运行 `python -m collectors sources` 检查配置是否有误。
+"""
+# URL schemes staff may give a new source from the dashboard (file: is for developers editing by hand).
+FORM_URL_SCHEMES = ("http", "https", "rsshub")
+
+
+def _toml_str(s: str) -> str:
+    # A JSON string is a TOML basic string, except that TOML forbids a raw DEL character.
+    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007F")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return _toml_str(str(value))
+
+
+def source_table(source: Source) -> dict[str, Any]:
+    """The keys to write for one source: required ones always, optional ones only when not the default."""
+    table: dict[str, Any] = {
+        "name": source.name, "url": source.configured_url or source.url, "kind": source.kind,
+        "platform": source.platform, "enabled": source.enabled,
+    }
+    if source.region:
+        table["region"] = source.region
+    table["interval_minutes"] = source.interval_minutes
+    if source.own:
+        table["own"] = True
+    if source.always_relevant:
+        table["always_relevant"] = True
+    if source.weight != 1.0:
+        table["weight"] = float(source.weight)
+    if source.notes:
+        table["notes"] = source.notes
+    if source.link_pattern:
+        table["link_pattern"] = source.link_pattern
+    if source.max_items is not None:
+        table["max_items"] = source.max_items
+    return table
+
+
+def dumps_sources(sources: Sequence[Source]) -> str:
+    parts = [HEADER]
+    for source in sources:
+        parts.append("\n[[sources]]\n")
+        parts.extend(f"{k} = {_toml_value(v)}\n" for k, v in source_table(source).items())
+    return "".join(parts)
+
+
+def save_sources(path: str | Path, sources: Sequence[Source],
+                 rsshub_base: str = "http://127.0.0.1:1200") -> list[Source]:
+    """Replace the sources file atomically with these sources; returns them as read back.
+
+    The new text is written to a temporary file beside the target and loaded with
+    `load_sources` before it replaces the old file, so a source the collector would
+    refuse is never saved (SourceConfigError) and a crash leaves the old file whole.
+    """
+    path = Path(path)
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise SourceConfigError(f"信息源名称「{dup}」重复，名称必须唯一")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".sources-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(dumps_sources(sources))
+            f.flush()
+            os.fsync(f.fileno())
+        saved = load_sources(tmp, rsshub_base)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return saved
+
+
+def check_form_url(url: str) -> str:
+    """A source address typed into the dashboard: http(s) with a host, or an rsshub:/// route (Chinese message)."""
+    url = (url or "").strip()
+    if not url:
+        raise SourceConfigError("请填写地址")
+    if any(ch.isspace() for ch in url):
+        raise SourceConfigError("地址中不能有空格（关键词之间的空格请写成 +）")
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise SourceConfigError(f"地址无法识别：{e}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in FORM_URL_SCHEMES:
+        raise SourceConfigError("地址必须以 http://、https:// 或 rsshub:/// 开头")
+    if scheme in ("http", "https") and not parts.hostname:
+        raise SourceConfigError("网址缺少域名，例如 https://www.example.cn/rss.xml")
+    if scheme == "rsshub" and not (parts.netloc + parts.path).strip("/"):
+        raise SourceConfigError("RSSHub 地址缺少路由，例如 rsshub:///weibo/user/1195230310")
+    return url
+
+
+def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_dir: Path,
+               rsshub_base: str) -> Source:
+    """Validate a source added from the dashboard; SourceConfigError in Chinese for the form's mistakes."""
+    problems: list[str] = []
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if v is not None}
+    # Optional text left empty in the form means "not set", not an empty value.
+    values = {k: v for k, v in values.items() if not (k in ("region", "notes", "link_pattern") and v == "")}
+    name = values.get("name", "")
+    if not name:
+        problems.append("请填写名称")
+    elif name in {s.name for s in existing}:
+        problems.append(f"名称「{name}」已被使用，请换一个")
+    try:
+        values["url"] = check_form_url(values.get("url", ""))
+    except SourceConfigError as e:
+        problems.append(str(e))
+    if values.get("kind", "rss") not in KINDS:
+        problems.append(f"类型应为 {' / '.join(KINDS)} 之一")
+    elif values.get("kind", "rss") != "rss" and urlsplit(values.get("url", "")).scheme.lower() == "rsshub":
+        problems.append("列表页类型（cnipa / govlist）需要 http(s) 网址，不能用 RSSHub 路由")
+    if values.get("platform", "news") not in PLATFORMS:
+        problems.append(f"平台应为 {' / '.join(PLATFORMS)} 之一")
+    if "interval_minutes" in values:
+        values["interval_minutes"] = int(values["interval_minutes"])
+        if values["interval_minutes"] < 1:
+            problems.append("采集间隔至少 1 分钟")
+    if "weight" in values:
+        values["weight"] = float(values["weight"])
+        if values["weight"] < 0:
+            problems.append("权重不能为负数")
+    if problems:
+        raise SourceConfigError("；".join(problems))
+    try:
+        return _source(values, where="新信息源", base_dir=base_dir, rsshub_base=rsshub_base)
+    except SourceConfigError as e:
+        raise SourceConfigError(f"配置有误：{e}") from None
+
+
+def changed_source(source: Source, *, enabled: bool | None = None, interval_minutes: int | None = None,
+                   weight: float | None = None) -> Source:
+    """The source with the dashboard's editable settings changed; SourceConfigError in Chinese."""
+    problems = []
+    if interval_minutes is not None and int(interval_minutes) < 1:
+        problems.append("采集间隔至少 1 分钟")
+    if weight is not None and float(weight) < 0:
+        problems.append("权重不能为负数")
+    if problems:
+        raise SourceConfigError("；".join(problems))
+    return replace(
+        source,
+        enabled=source.enabled if enabled is None else bool(enabled),
+        interval_minutes=source.interval_minutes if interval_minutes is None else int(interval_minutes),
+        weight=source.weight if weight is None else float(weight))

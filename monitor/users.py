@@ -44,6 +44,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "test_send": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "manage_sample": frozenset({"admin"}),
+    "import_items": frozenset({"handler", "editor", "admin"}),
 }
 
 MIN_PASSWORD = 8

@@ -1,0 +1,105 @@
+"""collectors.registry writing: save_sources round trips, is deterministic and atomic; form validation."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from collectors.registry import (HEADER, Source, SourceConfigError, changed_source, check_form_url, dumps_sources,
+                                 load_sources, new_source, save_sources)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "data" / "sources.toml"
+BASE = "http://127.0.0.1:1200"
+
+
+def test_shipped_sources_round_trip(tmp_path):
+    shipped = load_sources(SHIPPED, BASE)
+    target = tmp_path / "sources.toml"
+    saved = save_sources(target, shipped, BASE)
+    assert saved == shipped == load_sources(target, BASE)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith(HEADER) and text.count("\n[[sources]]\n") == len(shipped)
+    # deterministic: saving what was read back gives the same bytes
+    save_sources(tmp_path / "again.toml", saved, BASE)
+    assert (tmp_path / "again.toml").read_bytes() == target.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.toml", "sources.toml"]   # no temp files left
+
+
+def test_every_field_and_awkward_text_survive(tmp_path):
+    (tmp_path / "feeds").mkdir()
+    sources = [
+        Source(name='引号"与\\反斜杠', url="https://a.example/rss?q=a+b&x=1", platform="government", enabled=False,
+               region="安徽合肥", interval_minutes=15, own=True, always_relevant=True, weight=0.25,
+               notes="第一行\n第二行\t制表\x7f删除符"),
+        Source(name="列表页", url="https://gov.example/list/index.html", kind="govlist",
+               link_pattern=r"/art/\d+\.html$", max_items=5),
+        Source(name="本地", url="file:feeds/x.xml"),
+        Source(name="微博", url="rsshub:///weibo/keyword/知识 产权?limit=5", platform="social"),
+    ]
+    back = save_sources(tmp_path / "s.toml", sources, BASE)
+    assert [(s.name, s.configured_url, s.notes, s.link_pattern, s.max_items, s.weight) for s in back] == [
+        (s.name, s.url, s.notes, s.link_pattern, s.max_items, s.weight) for s in sources]
+    assert back[2].url == (tmp_path / "feeds" / "x.xml").resolve().as_uri()
+    assert back[3].url == f"{BASE}/weibo/keyword/%E7%9F%A5%E8%AF%86%20%E4%BA%A7%E6%9D%83?limit=5"
+    assert back == load_sources(tmp_path / "s.toml", BASE)
+    # defaults are not written, so a hand-edited file stays short
+    body = dumps_sources([sources[2]]).removeprefix(HEADER)
+    assert body == '\n[[sources]]\nname = "本地"\nurl = "file:feeds/x.xml"\nkind = "rss"\nplatform = "news"\n' \
+                   'enabled = true\ninterval_minutes = 60\n'
+
+
+def test_a_source_the_collector_would_refuse_is_never_saved(tmp_path):
+    target = tmp_path / "sources.toml"
+    target.write_text('[[sources]]\nname = "旧"\nurl = "https://old.example/rss"\n', encoding="utf-8")
+    before = target.read_bytes()
+    bad = [Source(name="列表", url="rsshub:///x", kind="govlist"),
+           Source(name="负权重", url="https://a.example", weight=-1.0)]
+    for source in bad:
+        with pytest.raises(SourceConfigError):
+            save_sources(target, [source], BASE)
+    with pytest.raises(SourceConfigError, match="名称「重」重复"):
+        save_sources(target, [Source(name="重", url="https://a.example"), Source(name="重", url="https://b.example")])
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sources.toml"]
+
+
+@pytest.mark.parametrize("url", ["https://www.example.cn/rss.xml", "http://a.example/feed?x=1",
+                                 "rsshub:///weibo/user/1195230310", "RSSHUB:///people/liuyan/539/1"])
+def test_form_urls_accepted(url):
+    assert check_form_url(f"  {url} ") == url
+
+
+@pytest.mark.parametrize("url, message", [
+    ("", "请填写地址"), ("javascript:alert(1)", "必须以"), ("data:text/html,<b>x</b>", "必须以"),
+    ("file:feeds/x.xml", "必须以"), ("ftp://a.example/x", "必须以"), ("www.example.cn/rss", "必须以"),
+    ("https:///path-only", "缺少域名"), ("rsshub://", "缺少路由"), ("https://a.example/a b", "不能有空格"),
+])
+def test_form_urls_refused_in_chinese(url, message):
+    with pytest.raises(SourceConfigError, match=message):
+        check_form_url(url)
+
+
+def test_new_source_collects_every_problem(tmp_path):
+    existing = [Source(name="已有", url="https://a.example")]
+    with pytest.raises(SourceConfigError) as e:
+        new_source({"name": "已有", "url": "javascript:x", "platform": "电视", "interval_minutes": 0,
+                    "weight": -2}, existing, base_dir=tmp_path, rsshub_base=BASE)
+    message = str(e.value)
+    for part in ("名称「已有」已被使用", "必须以", "平台应为", "采集间隔至少 1 分钟", "权重不能为负数"):
+        assert part in message
+    with pytest.raises(SourceConfigError, match="列表页类型"):
+        new_source({"name": "n", "url": "rsshub:///a", "kind": "cnipa"}, existing, base_dir=tmp_path,
+                   rsshub_base=BASE)
+    made = new_source({"name": " 新 ", "url": "https://n.example/rss", "region": "", "notes": "", "own": False},
+                      existing, base_dir=tmp_path, rsshub_base=BASE)
+    assert (made.name, made.region, made.enabled, made.interval_minutes) == ("新", "", True, 60)
+
+
+def test_changed_source_only_touches_what_is_given():
+    s = Source(name="a", url="https://a.example", interval_minutes=30, weight=2.0)
+    assert changed_source(s, enabled=False) == replace(s, enabled=False)
+    assert changed_source(s, interval_minutes=5, weight=0) == replace(s, interval_minutes=5, weight=0.0)
+    with pytest.raises(SourceConfigError, match="权重不能为负数"):
+        changed_source(s, weight=-0.1)
