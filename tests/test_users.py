@@ -124,8 +124,8 @@ def test_role_change_applies_to_a_running_session(fresh_store, admin, frozen_now
 
 @pytest.mark.parametrize("role, allowed", [
     ("viewer", {"view", "view_audit"}),
-    ("handler", {"view", "view_audit", "handle", "acknowledge_alert"}),
-    ("editor", {"view", "view_audit", "edit_cases", "edit_briefings"}),
+    ("handler", {"view", "view_audit", "handle", "acknowledge_alert", "import_items"}),
+    ("editor", {"view", "view_audit", "edit_cases", "edit_briefings", "import_items"}),
     ("admin", set(users.ACTIONS)),
 ])
 def test_roles_table(role, allowed):
