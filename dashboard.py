@@ -1,4 +1,4 @@
-"""The dashboard's entry point: page router, shared sidebar and sample notice, logging. Nothing else.
+"""The dashboard's entry point: login gate, page router, shared sidebar and notices, logging. Nothing else.
 
 Run: streamlit run dashboard.py  (OPINION_DB selects the database file)
 """
@@ -9,19 +9,27 @@ import logging
 import streamlit as st
 
 from monitor.store import StoreError
-from ui import state, widgets
+from ui import auth, state, widgets
 
-# Grouped as the sidebar shows them; later pages (负面处置, 热点事件, …) join a group here.
+# Grouped as the sidebar shows them.
 PAGES = {
     "舆情监测": [
         st.Page("ui/pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
         st.Page("ui/pages/stream.py", title="信息流", icon=":material/view_list:"),
+        st.Page("ui/pages/handling.py", title="负面处置", icon=":material/assignment_late:"),
+        st.Page("ui/pages/events.py", title="热点事件", icon=":material/local_fire_department:"),
+        st.Page("ui/pages/alerts.py", title="预警", icon=":material/notifications:"),
     ],
-    "案例与宣传": [
-        st.Page("ui/pages/casebook.py", title="典型案例", icon=":material/gavel:"),
+    "简报与宣传": [
+        st.Page("ui/pages/briefings.py", title="舆情简报", icon=":material/description:"),
+        st.Page("ui/pages/cases.py", title="典型案例", icon=":material/gavel:"),
+        st.Page("ui/pages/publicity.py", title="宣传成效", icon=":material/campaign:"),
     ],
     "系统": [
+        st.Page("ui/pages/imports.py", title="导入", icon=":material/upload_file:"),
         st.Page("ui/pages/sources.py", title="信息源", icon=":material/rss_feed:"),
+        st.Page("ui/pages/schemes.py", title="监测方案", icon=":material/filter_alt:"),
+        st.Page("ui/pages/audit.py", title="操作日志", icon=":material/history:"),
     ],
 }
 
@@ -29,15 +37,19 @@ if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="知识产权舆情监测", page_icon=":material/policy:", layout="wide")
-page = st.navigation(PAGES)
 
 settings = state.settings()
 db = state.db_key(settings)
 try:
-    state.store(db)
+    store = state.store(db)
 except StoreError as e:
     st.error(f"无法打开数据库：{e}", icon=":material/error:")
     st.stop()
+
+# Accounts exist: sign in first. No account yet: local single-user mode with a banner.
+if auth.require_login(store, settings) is None:
+    st.stop()
+page = st.navigation(PAGES)
 
 try:
     state.autoload_sample(db, settings)
@@ -47,4 +59,5 @@ except Exception as e:  # no judge model yet, unreadable sample file: say so, ke
 
 widgets.sidebar(settings, db)
 widgets.sample_notice(settings, db)
+auth.alert_banner(store, settings)
 page.run()

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import sys
 
 from collectors.http import make_client
@@ -224,8 +225,16 @@ def cmd_run(args) -> int:
         for error in report.errors:
             _say(f"预警：{error}")
 
-    # systemd and `kill` send SIGTERM: stop the same clean way as Ctrl-C.
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # systemd and `kill` send SIGTERM, people press Ctrl-C: both ask for a graceful stop at the
+    # next safe point (a signal raised mid-write could leave a transaction open); a second one
+    # stops at once.
+    stop = threading.Event()
+    if args.every:
+        handler = _graceful_stop(stop)
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    else:
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     judge = LazyJudge()
     try:
         with Store(settings.db_path) as store, make_client(settings.user_agent) as client:
@@ -234,7 +243,7 @@ def cmd_run(args) -> int:
                 run_forever(args.every, lambda: load_sources(settings.sources_file, settings.rsshub_base),
                             store, judge, client, load_schemes=read_schemes,
                             lock_path=lock_path_for(settings.db_path), on_report=on_report,
-                            after_pass=lambda srcs: alerts_after_pass(store, srcs))
+                            after_pass=lambda srcs: alerts_after_pass(store, srcs), stop=stop)
                 _say("采集已停止")
             else:
                 with collection_lock(lock_path_for(settings.db_path)):
@@ -255,6 +264,15 @@ def cmd_run(args) -> int:
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _graceful_stop(stop: threading.Event):
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        _say("收到停止信号：完成当前信息源后停止（再按一次立即停止）")
+    return handler
 
 
 def cmd_sources(args) -> int:

@@ -1,4 +1,4 @@
-"""python -m monitor export | sample build | sample load | sample remove
+"""python -m monitor export | sample build | sample load | sample remove | search | reindex | handle
 
 Exit codes: 0 done, 2 bad input (bad date, missing database or file) with a
 one-line reason on stderr.
@@ -6,6 +6,7 @@ one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -84,8 +85,81 @@ def cmd_sample_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    settings = Settings.load(db=args.db)
+    with _open(settings, must_exist=True) as store:
+        def progress(done: int, total: int) -> None:
+            print(f"\r全文索引：{done}/{total}", end="", file=sys.stderr, flush=True)
+        n = store.reindex(progress=progress)
+    print(file=sys.stderr)
+    print(f"全文索引已重建：{n} 条")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from monitor.search import SearchSyntaxError
+    settings = Settings.load(db=args.db)
+    since = None
+    if args.since:
+        try:
+            since = queries.parse_day(args.since)
+        except queries.QueryError as e:
+            raise CliError(str(e)) from None
+    f = queries.ItemFilter(start=since, keyword=args.query, negative_only=args.negative,
+                           sources=tuple(args.source or ()), limit=args.limit)
+    with _open(settings, must_exist=True) as store:
+        page = queries.item_list(store, f)
+    if page.error:
+        raise CliError(page.error)
+    for note in page.notes:
+        print(note, file=sys.stderr)
+    for r in page.rows.itertuples():
+        rec = {"id": int(r.id), "published_at": r.published_at.isoformat(), "source": r.source,
+               "title": r.title, "polarity": r.polarity, "url": r.url, "story_id": int(r.story_id)}
+        print(json.dumps(rec, ensure_ascii=False))
+    print(f"匹配 {page.total}{'+' if page.total_capped else ''} 条", file=sys.stderr)
+    return 0
+
+
+def cmd_handle(args: argparse.Namespace) -> int:
+    from monitor import handling
+    settings = Settings.load(db=args.db)
+    if args.target == "list":
+        if args.action:
+            raise CliError("usage: handle list [--state STATE] [--days N]")
+        with _open(settings, must_exist=True) as store:
+            try:
+                frame = handling.handling_list(store, days=args.days, states=tuple(args.state or ()))
+            except handling.HandlingError as e:
+                raise CliError(str(e)) from None
+        for r in frame.itertuples():
+            rec = {"story_id": int(r.story_id), "state": r.state, "state_label": r.state_label,
+                   "overdue": bool(r.overdue), "unit": r.unit or "", "due_at": queries.to_beijing_iso(r.due_at),
+                   "items": int(r.items), "title": r.title}
+            print(json.dumps(rec, ensure_ascii=False))
+        return 0
+    try:
+        item_id = int(args.target)
+    except ValueError:
+        raise CliError(f"ITEM_ID must be a number or 'list', got {args.target!r}") from None
+    if not args.action:
+        raise CliError(f"an ACTION is needed: {', '.join(handling.ACTIONS)}")
+    with _open(settings, must_exist=True) as store:
+        try:
+            move = handling.transition(store, item_id, args.action, args.user, unit=args.to or "",
+                                       due=args.due, note=args.note or "", link=args.link or "",
+                                       reason=args.reason or "")
+        except handling.HandlingError as e:
+            raise CliError(str(e)) from None
+    print(f"事件 {move.story_id}：{handling.STATES[move.from_state]} → {handling.STATES[move.to_state]}"
+          f"（{handling.ACTIONS[move.action]}，{args.user}）")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m monitor", description="舆情监测：导出与示例数据")
+    from monitor import admin_cli, intake_cli
+    p = argparse.ArgumentParser(prog="python -m monitor",
+                                description="舆情监测：导出、示例数据、检索、负面处置、用户与预警、录入")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("export", help="write stored items as JSON Lines to stdout")
@@ -106,6 +180,35 @@ def parser() -> argparse.ArgumentParser:
     rm = ssub.add_parser("remove", help="delete every sample item")
     rm.add_argument("--db")
     rm.set_defaults(func=cmd_sample_remove)
+
+    r = sub.add_parser("reindex", help="rebuild the full-text search index")
+    r.add_argument("--db")
+    r.set_defaults(func=cmd_reindex)
+
+    q = sub.add_parser("search", help="full-text search; one JSON object per item, newest first")
+    q.add_argument("query", help='e.g. 专利 侵权, "商标 侵权", 专利 OR 商标, 专利 -宣传')
+    q.add_argument("--db")
+    q.add_argument("--since", help="Beijing day YYYY-MM-DD")
+    q.add_argument("--source", action="append", help="only this source (repeatable)")
+    q.add_argument("--negative", action="store_true", help="only items flagged negative")
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_search)
+
+    h = sub.add_parser("handle", help="负面处置: move a story (by any of its item ids), or list stories")
+    h.add_argument("target", metavar="ITEM_ID|list")
+    h.add_argument("action", nargs="?", help="assign | respond | close | dismiss | reopen")
+    h.add_argument("--db")
+    h.add_argument("--to", help="responsible 处室 or city (assign)")
+    h.add_argument("--due", default=None, help="due time: 24h, 3d or 'YYYY-MM-DD HH:MM' Beijing time (assign)")
+    h.add_argument("--note", help="response or closing note")
+    h.add_argument("--link", help="response link (http/https)")
+    h.add_argument("--reason", help="why no handling is needed (dismiss), or why reopened")
+    h.add_argument("--user", default="cli", help="who acts (recorded in the history)")
+    h.add_argument("--state", action="append", help="list: only this state (repeatable)")
+    h.add_argument("--days", type=int, default=30, help="list: negative stories of the last N days")
+    h.set_defaults(func=cmd_handle)
+    admin_cli.register(sub)      # users …, alerts …
+    intake_cli.register(sub)     # intake add-item | import | source …
     return p
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -167,11 +168,18 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
 
 def run_once(sources: Sequence[Source], store: Store, judge: Judge, client, *,
              now: datetime | None = None, schemes: Sequence[Scheme] | None = None,
-             on_report: Callable[[SourceReport, int, int], None] | None = None) -> list[SourceReport]:
-    """Every enabled source once, in order. `on_report(report, index, total)` is called after each."""
+             on_report: Callable[[SourceReport, int, int], None] | None = None,
+             stop: threading.Event | None = None) -> list[SourceReport]:
+    """Every enabled source once, in order. `on_report(report, index, total)` is called after each.
+
+    A set `stop` event ends the round between two sources (a graceful shutdown
+    never abandons a source half-stored).
+    """
     enabled = [s for s in sources if s.enabled]
     reports = []
     for i, source in enumerate(enabled, start=1):
+        if stop is not None and stop.is_set():
+            break
         report = collect_source(source, store, judge, client, now=now, schemes=schemes)
         reports.append(report)
         if on_report:
@@ -214,11 +222,14 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                 lock_path: str | Path | None = None, rounds: int | None = None,
                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[float], float] | None = None,
                 on_report: Callable[[SourceReport, int, int], None] | None = None,
-                after_pass: Callable[[Sequence[Source]], None] | None = None) -> int:
+                after_pass: Callable[[Sequence[Source]], None] | None = None,
+                stop: threading.Event | None = None) -> int:
     """Collect every `every_minutes` until interrupted (or for `rounds` rounds). Returns rounds completed.
 
     `after_pass(sources)` runs after each round (alert evaluation lives there, in
-    the collector process, never in a dashboard page).
+    the collector process, never in a dashboard page). A set `stop` event (the
+    CLI sets it on SIGTERM/SIGINT) ends the loop at the next safe point: between
+    sources or during the wait; signals never interrupt a database write.
 
     Sources and schemes are re-read each round, so edits apply without a restart
     (a broken edit keeps the previous version and is logged). A source is
@@ -228,6 +239,8 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
     if every_minutes <= 0:
         raise ValueError("every_minutes must be positive")
     jitter = jitter or (lambda cap: random.uniform(0, cap))
+    if stop is not None and sleep is time.sleep:
+        sleep = stop.wait
     lock_path = lock_path or lock_path_for(store.path)
     last_started: dict[str, datetime] = {}
     sources: Sequence[Source] = ()
@@ -235,7 +248,7 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
     done = 0
     with collection_lock(lock_path):
         try:
-            while rounds is None or done < rounds:
+            while (rounds is None or done < rounds) and not (stop is not None and stop.is_set()):
                 try:
                     sources = load_sources()
                 except ValueError as e:
@@ -249,11 +262,11 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                 due = due_sources(sources, last_started, now)
                 for s in due:
                     last_started[s.name] = now
-                run_once(due, store, judge, client, schemes=schemes, on_report=on_report)
+                run_once(due, store, judge, client, schemes=schemes, on_report=on_report, stop=stop)
                 if after_pass is not None:
                     after_pass(sources)
                 done += 1
-                if rounds is not None and done >= rounds:
+                if (rounds is not None and done >= rounds) or (stop is not None and stop.is_set()):
                     break
                 wait = every_minutes * 60
                 sleep(wait + jitter(min(MAX_JITTER_S, wait * JITTER_SHARE)))

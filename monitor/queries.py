@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import pandas as pd
 
+from monitor.search import SearchSyntaxError, parse_query
 from monitor.store import Store, item_row, iso
 from sentiment.judgement import IP_TYPES, POLARITIES
 
@@ -35,7 +36,7 @@ MAX_LIMIT = 5000
 
 # Columns the item list returns; detail adds the long text and reasons.
 LIST_COLUMNS = ("id", "published_at", "published_estimated", "title", "source", "platform",
-                "polarity", "negative", "p_negative", "ip_type", "region", "url", "is_sample")
+                "polarity", "negative", "p_negative", "ip_type", "region", "url", "is_sample", "story_id")
 
 
 class QueryError(ValueError):
@@ -183,7 +184,8 @@ def city_breakdown(store: Store, days: int = 30, now: datetime | None = None) ->
     _, lo, hi = _window(days, now)
     rows = store.conn.execute(
         "SELECT city, count(*), coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE province = '安徽' AND city != '' AND published_at >= ? AND published_at < ? GROUP BY city",
+        # "+": stay on the covering time index; ix_items_region would read every Anhui row.
+        "WHERE +province = '安徽' AND +city != '' AND published_at >= ? AND published_at < ? GROUP BY city",
         (lo, hi)).fetchall()
     got = {r[0]: (r[1], r[2]) for r in rows}
     order = list(ANHUI_CITIES) + sorted(set(got) - set(ANHUI_CITIES))
@@ -199,6 +201,34 @@ def province_breakdown(store: Store, days: int = 30, now: datetime | None = None
         "WHERE province != '' AND published_at >= ? AND published_at < ? "
         "GROUP BY province ORDER BY n DESC, province", (lo, hi)).fetchall()
     return _frame(rows, ["province", "count", "negative"])
+
+
+def platform_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
+    """Items by platform (news, government, social, ...): columns platform, count, negative."""
+    _, lo, hi = _window(days, now)
+    rows = store.conn.execute(
+        "SELECT platform, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY platform ORDER BY n DESC, platform",
+        (lo, hi)).fetchall()
+    return _frame(rows, ["platform", "count", "negative"])
+
+
+def channel_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
+    """Items by enforcement channel (行政执法, 司法, ...; every channel listed): columns channel, count, negative."""
+    from sentiment.judgement import CHANNELS
+    _, lo, hi = _window(days, now)
+    rows = store.conn.execute(
+        "SELECT coalesce(channel, '其他'), count(*), coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    order = list(CHANNELS) + sorted(set(got) - set(CHANNELS))
+    return pd.DataFrame([(c, *got.get(c, (0, 0))) for c in order], columns=["channel", "count", "negative"])
+
+
+def window_bounds(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last `days` Beijing days up to the end of today, as aware datetimes."""
+    start, _, _ = _window(days, now)
+    return day_start(start), day_start(beijing_today(now) + timedelta(days=1))
 
 
 def latest_negative(store: Store, limit: int = 10) -> pd.DataFrame:
@@ -226,6 +256,11 @@ class ItemFilter:
     keyword: str = ""
     include_sample: bool = True
     limit: int = 500
+    # Monitoring schemes the item matched (only where the store has an items.schemes column).
+    schemes: tuple[str, ...] = ()
+    # Handling states of the item's story: pending | assigned | responded | closed | dismissed.
+    handling: tuple[str, ...] = ()
+    important_only: bool = False
 
 
 @dataclass
@@ -235,6 +270,10 @@ class ItemPage:
     total: int
     filter: ItemFilter
     notes: list[str] = field(default_factory=list)
+    # A query staff must rewrite (search syntax): shown instead of results.
+    error: str | None = None
+    # True when more than COUNT_CAP items matched and `total` is only a lower bound.
+    total_capped: bool = False
 
 
 def validate_filter(f: ItemFilter, now: datetime | None = None) -> tuple[ItemFilter, list[str]]:
@@ -278,7 +317,11 @@ def _marks(values: tuple) -> str:
     return ", ".join("?" * len(values))
 
 
-def _where(f: ItemFilter) -> tuple[str, list]:
+def has_column(store: Store, column: str, table: str = "items") -> bool:
+    return any(r[1] == column for r in store.conn.execute(f"PRAGMA table_info({table})"))
+
+
+def _where(f: ItemFilter, store: Store | None = None) -> tuple[str, list]:
     clauses, args = [], []
     if f.start:
         clauses.append("published_at >= ?")
@@ -306,13 +349,31 @@ def _where(f: ItemFilter) -> tuple[str, list]:
         clauses.append(f"(province IN ({_marks(f.regions)}) OR region IN ({_marks(f.regions)}))")
         args += f.regions + f.regions
     if f.keyword:
-        # Each whitespace-separated word must occur in the title or the text.
-        for word in f.keyword.split():
-            clauses.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
-            args += [_like(word), _like(word)]
+        if store is not None and not store.search_index_missing():
+            clauses.append("id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+            args.append(parse_query(f.keyword).match)
+        else:
+            # No full-text index yet (an old database opened read-only): substring match,
+            # each whitespace-separated word in the title or the text.
+            for word in f.keyword.replace('"', " ").split():
+                clauses.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
+                args += [_like(word), _like(word)]
     if not f.include_sample:
         clauses.append("is_sample = 0")
+    if f.schemes and store is not None and has_column(store, "schemes"):
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each(items.schemes) WHERE json_each.value IN ({_marks(f.schemes)}))")
+        args += f.schemes
+    if f.handling:
+        clauses.append(f"{HANDLING_STATE_SQL} IN ({_marks(f.handling)})")
+        args += f.handling
+    if f.important_only:
+        clauses.append("EXISTS (SELECT 1 FROM item_marks m WHERE m.item_id = items.id AND m.mark = 'important')")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+# The handling state of an item's story; a negative story nobody has touched is pending.
+HANDLING_STATE_SQL = ("coalesce((SELECT h.state FROM handling h WHERE h.story_id = items.story_id), "
+                      "CASE WHEN items.negative = 1 THEN 'pending' ELSE 'none' END)")
 
 
 def _list_frame(rows: Iterable[sqlite3.Row]) -> pd.DataFrame:
@@ -323,33 +384,112 @@ def _list_frame(rows: Iterable[sqlite3.Row]) -> pd.DataFrame:
     return frame
 
 
+# Counting stops here: "more than 10,000" is all staff need, and counting a million matches is slow.
+COUNT_CAP = 10_000
+# Above this many full-text matches, walking the time index newest-first and checking each item
+# against the match set beats looking every match up by id and sorting (docs/benchmarks-dashboard.md).
+DENSE_MATCHES = 2_000
+
+
+def _items_from(store: Store, f: ItemFilter) -> str:
+    """The FROM clause for the item list: a plan hint when a search term is common."""
+    if not f.keyword or store.search_index_missing():
+        return "items"
+    try:
+        match = parse_query(f.keyword).match
+    except SearchSyntaxError:
+        return "items"
+    n = store.conn.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?", (match,)).fetchone()[0]
+    # The covering overview index also answers the common filters (negative, source, platform, ...).
+    return "items INDEXED BY ix_items_overview" if n > DENSE_MATCHES else "items"
+
+
 def item_list(store: Store, f: ItemFilter, now: datetime | None = None) -> ItemPage:
-    """Items matching the filter, newest first, at most `f.limit` rows; `total` counts all matches."""
+    """Items matching the filter, newest first, at most `f.limit` rows; `total` counts matches up to COUNT_CAP.
+
+    A search the full-text syntax cannot read comes back with `error` set and no rows.
+    """
     f, notes = validate_filter(f, now)
-    where, args = _where(f)
-    total = store.conn.execute(f"SELECT count(*) FROM items{where}", args).fetchone()[0]
+    try:
+        where, args = _where(f, store)
+    except SearchSyntaxError as e:
+        return ItemPage(rows=_list_frame([]), total=0, filter=f, notes=notes, error=str(e))
+    if f.keyword and store.search_index_missing():
+        notes.append("全文索引尚未建立，按字面匹配检索（运行 python -m monitor reindex 建立索引）。")
+    table = _items_from(store, f)
+    total = store.conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table}{where} LIMIT ?)",
+                               args + [COUNT_CAP + 1]).fetchone()[0]
+    capped = total > COUNT_CAP
     rows = store.conn.execute(
-        f"SELECT {', '.join(LIST_COLUMNS)} FROM items{where} ORDER BY published_at DESC, id DESC LIMIT ?",
+        f"SELECT {', '.join(LIST_COLUMNS)} FROM {table}{where} ORDER BY published_at DESC, id DESC LIMIT ?",
         args + [f.limit]).fetchall()
-    if total > f.limit:
+    if capped:
+        total = COUNT_CAP
+        notes.append(f"超过 {COUNT_CAP} 条匹配，只显示最新的 {f.limit} 条；请缩小筛选范围。")
+    elif total > f.limit:
         notes.append(f"共 {total} 条匹配，只显示最新的 {f.limit} 条；请缩小筛选范围。")
-    return ItemPage(rows=_list_frame(rows), total=int(total), filter=f, notes=notes)
+    return ItemPage(rows=_list_frame(rows), total=int(total), filter=f, notes=notes, total_capped=capped)
+
+
+EXPORT_LIMIT = 50_000
+VIEW_COLUMNS = ("id", "published_at", "title", "text", "source", "platform", "author", "url", "polarity",
+                "negative", "p_negative", "ip_type", "channel", "region", "reasons", "story_id", "is_sample")
+
+
+def view_records(store: Store, f: ItemFilter, now: datetime | None = None,
+                 limit: int = EXPORT_LIMIT) -> tuple[pd.DataFrame, list[str]]:
+    """Every item of the current view (not only the rows shown), newest first, for export;
+    times in Beijing ISO 8601, reasons as one string. Raises SearchSyntaxError on a bad search."""
+    f, notes = validate_filter(replace(f, limit=1), now)
+    where, args = _where(f, store)
+    cols = list(VIEW_COLUMNS)
+    schemes = has_column(store, "schemes")
+    sql_cols = cols + (["schemes"] if schemes else [])
+    rows = store.conn.execute(
+        f"SELECT {', '.join(sql_cols)}, {HANDLING_STATE_SQL} FROM {_items_from(store, f)}{where} "
+        "ORDER BY published_at DESC, id DESC LIMIT ?", args + [max(1, int(limit)) + 1]).fetchall()
+    if len(rows) > limit:
+        notes.append(f"导出最多 {limit} 条，已截断；请缩小筛选范围。")
+        rows = rows[:limit]
+    frame = _frame(rows, sql_cols + ["handling"])
+    frame["published_at"] = frame["published_at"].map(to_beijing_iso)
+    frame["reasons"] = frame["reasons"].map(lambda r: "；".join(json.loads(r or "[]")))
+    if schemes:
+        frame["schemes"] = frame["schemes"].map(lambda r: "、".join(json.loads(r or "[]")))
+    frame["negative"] = frame["negative"].map({1: True, 0: False})
+    frame["is_sample"] = frame["is_sample"].astype(bool)
+    return frame, notes
+
+
+def _distinct(store: Store, col: str, where: str = "", args: tuple = ()) -> list[str]:
+    """Distinct non-empty values of an indexed column by a loose index scan: one index seek per
+    value instead of reading a million rows (SQLite has no skip-scan for DISTINCT)."""
+    cond = f"{where} AND " if where else ""
+    sql = (f"WITH RECURSIVE v(x) AS (SELECT min({col}) FROM items WHERE {cond}{col} > '' "
+           f"UNION ALL SELECT (SELECT min({col}) FROM items WHERE {cond}{col} > v.x) FROM v WHERE v.x IS NOT NULL) "
+           "SELECT x FROM v WHERE x IS NOT NULL")
+    return [r[0] for r in store.conn.execute(sql, args * 2)]
 
 
 def filter_options(store: Store) -> dict[str, list[str]]:
     """The values the filter bar offers, from what is stored."""
-    def distinct(col: str, where: str = "") -> list[str]:
-        sql = f"SELECT DISTINCT {col} FROM items WHERE {col} != ''{where} ORDER BY {col}"
-        return [r[0] for r in store.conn.execute(sql)]
-    provinces = distinct("province")
-    anhui = [r for r in distinct("region", " AND province = '安徽'") if r != "安徽"]
+    provinces = _distinct(store, "province")
+    anhui = [r for r in _distinct(store, "region", "province = ?", ("安徽",)) if r != "安徽"]
     regions = (["安徽"] if "安徽" in provinces else []) + anhui + [p for p in provinces if p != "安徽"]
-    stored_types = set(distinct("ip_type"))
+    stored_types = set(_distinct(store, "ip_type"))
+    schemes: set[str] = set()
+    if has_column(store, "schemes"):
+        for combo in _distinct(store, "schemes"):
+            try:
+                schemes.update(json.loads(combo))
+            except ValueError:
+                continue
     return {
-        "sources": distinct("source"),
-        "platforms": distinct("platform"),
+        "sources": _distinct(store, "source"),
+        "platforms": _distinct(store, "platform"),
         "ip_types": [t for t in IP_TYPES if t in stored_types] + sorted(stored_types - set(IP_TYPES)),
         "regions": regions,
+        "schemes": sorted(schemes),
     }
 
 
@@ -361,6 +501,21 @@ def item_detail(store: Store, item_id: int) -> dict | None:
     d = item_row(row)
     d["published_at_local"] = to_beijing_iso(d["published_at"])
     d["fetched_at_local"] = to_beijing_iso(d["fetched_at"])
+    if isinstance(d.get("schemes"), str):
+        d["schemes"] = json.loads(d["schemes"] or "[]")
+    story = d.get("story_id") or d["id"]
+    members = store.conn.execute(
+        "SELECT id, published_at, title, source, platform, url FROM items WHERE story_id = ? "
+        "ORDER BY published_at, id LIMIT 200", (story,)).fetchall()
+    d["story"] = [dict(r) | {"published_at": to_beijing_iso(r["published_at"])} for r in members]
+    d["story_size"] = store.conn.execute("SELECT count(*) FROM items WHERE story_id = ?", (story,)).fetchone()[0]
+    d["marks"] = [dict(r) | {"at": to_beijing_iso(r["at"])} for r in store.conn.execute(
+        "SELECT mark, actor, at FROM item_marks WHERE item_id = ? ORDER BY at", (d["id"],))]
+    d["corrections"] = [{"field": c["field"], "value": c["value"], "user": c["user"], "note": c["note"],
+                         "at": to_beijing_iso(c["created_at"])} for c in store.corrections(d["id"])]
+    h = store.conn.execute("SELECT state, unit, due_at FROM handling WHERE story_id = ?", (story,)).fetchone()
+    d["handling"] = (dict(h) | {"due_at": to_beijing_iso(h["due_at"])}) if h else (
+        {"state": "pending", "unit": "", "due_at": None} if d.get("negative") else None)
     return d
 
 
@@ -484,3 +639,168 @@ def export_jsonl(store: Store, out, since: date | None = None) -> int:
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
         n += 1
     return n
+
+
+# -- periods (briefings) -------------------------------------------------------------
+# A briefing covers whole Beijing days from `start` to `end` (inclusive). These
+# answer with the same SQL as the dashboard's windows, so a period equal to a
+# dashboard window gives the dashboard's numbers.
+
+def period_bounds(start: date, end: date) -> tuple[str, str]:
+    """[Beijing midnight of start, Beijing midnight after end) as the store's UTC text."""
+    if end < start:
+        raise QueryError(f"开始日期 {start.isoformat()} 晚于结束日期 {end.isoformat()}")
+    return day_start_iso(start), day_start_iso(end + timedelta(days=1))
+
+
+def period_overview(store: Store, start: date, end: date, now: datetime | None = None) -> dict[str, Any]:
+    """Totals for the period and the same number of days before it (keys as in `overview` entries,
+    plus polarity counts and sample items).
+
+    The previous period is cut at `now` minus the period's length, as `overview`
+    does, so a week still running is compared with the same part of last week.
+    """
+    now = beijing_now(now)
+    days = (end - start).days + 1
+    lo, hi = period_bounds(start, min(end, now.date()))
+    total, negative = _count(store, lo, hi)
+    p_lo = day_start_iso(start - timedelta(days=days))
+    p_hi = min(day_start_iso(start), iso(now - timedelta(days=days)))
+    p_total, p_negative = _count(store, p_lo, p_hi)
+    pol = dict(store.conn.execute(
+        "SELECT coalesce(polarity, 'neutral'), count(*) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall())
+    sample = store.conn.execute("SELECT count(*) FROM items WHERE is_sample = 1 AND published_at >= ? "
+                                "AND published_at < ?", (lo, hi)).fetchone()[0]
+    return {
+        "days": days, "start": start.isoformat(), "end": end.isoformat(),
+        "total": total, "negative": negative,
+        "negative_share": (negative / total) if total else None,
+        "previous_total": p_total, "previous_negative": p_negative,
+        "total_change": _change(total, p_total),
+        "negative_change": _change(negative, p_negative),
+        "polarity": {p: int(pol.get(p, 0)) for p in POLARITIES} | {
+            p: int(n) for p, n in pol.items() if p not in POLARITIES},
+        "sample": int(sample),
+    }
+
+
+def period_trend(store: Store, start: date, end: date) -> pd.DataFrame:
+    """As `daily_trend`, for the days start..end: columns day, polarity, count."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT date(published_at, '+8 hours') AS day, coalesce(polarity, 'neutral'), count(*) "
+        "FROM items WHERE published_at >= ? AND published_at < ? GROUP BY 1, 2", (lo, hi)).fetchall()
+    counts = {(r[0], r[1]): r[2] for r in rows}
+    out = []
+    for i in range((end - start).days + 1):
+        d = (start + timedelta(days=i)).isoformat()
+        out.extend((d, p, counts.get((d, p), 0)) for p in POLARITIES)
+    frame = pd.DataFrame(out, columns=["day", "polarity", "count"])
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def period_sources(store: Store, start: date, end: date, limit: int = 10) -> pd.DataFrame:
+    """As `top_sources`, for the period: columns source, count, negative."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT source, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY source ORDER BY n DESC, source LIMIT ?",
+        (lo, hi, max(1, min(int(limit), 10_000)))).fetchall()
+    return _frame(rows, ["source", "count", "negative"])
+
+
+def period_platforms(store: Store, start: date, end: date) -> pd.DataFrame:
+    """Items by platform (news, government, social …): columns platform, count, negative."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT platform, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY platform ORDER BY n DESC, platform",
+        (lo, hi)).fetchall()
+    return _frame(rows, ["platform", "count", "negative"])
+
+
+def period_ip_types(store: Store, start: date, end: date) -> pd.DataFrame:
+    """As `ip_type_breakdown`, for the period: columns ip_type, count, negative."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT coalesce(ip_type, '其他'), count(*), coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    order = list(IP_TYPES) + sorted(set(got) - set(IP_TYPES))
+    return pd.DataFrame([(t, *got.get(t, (0, 0))) for t in order], columns=["ip_type", "count", "negative"])
+
+
+def period_cities(store: Store, start: date, end: date) -> pd.DataFrame:
+    """As `city_breakdown`, for the period: all 16 Anhui cities, columns city, count, negative."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT city, count(*), coalesce(sum(negative = 1), 0) FROM items "
+        "WHERE province = '安徽' AND city != '' AND published_at >= ? AND published_at < ? GROUP BY city",
+        (lo, hi)).fetchall()
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    order = list(ANHUI_CITIES) + sorted(set(got) - set(ANHUI_CITIES))
+    frame = pd.DataFrame([(c, *got.get(c, (0, 0))) for c in order], columns=["city", "count", "negative"])
+    return frame.sort_values(["count", "city"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+PERIOD_ITEM_COLUMNS = ("id", "story_id", "published_at", "title", "snippet", "source", "url", "negative")
+
+
+def period_items(store: Store, start: date, end: date, snippet_chars: int = 0) -> pd.DataFrame:
+    """Every item of the period, oldest first, lean enough for 50,000 rows: columns
+    PERIOD_ITEM_COLUMNS, published_at in Beijing time, the first `snippet_chars` of the text
+    ("" by default; a briefing fetches gists only for the stories it prints), story_id None on
+    a database without stories (before migration 0005).
+    """
+    lo, hi = period_bounds(start, end)
+    story = "coalesce(story_id, id)" if has_column(store, "story_id") else "NULL"
+    rows = store.conn.execute(
+        f"SELECT id, {story}, published_at, title, substr(text, 1, ?), source, url, negative FROM items "
+        "WHERE published_at >= ? AND published_at < ? ORDER BY published_at, id",
+        (max(0, int(snippet_chars)), lo, hi)).fetchall()
+    frame = _frame(rows, PERIOD_ITEM_COLUMNS)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True).dt.tz_convert(BEIJING)
+    frame["negative"] = frame["negative"].astype("boolean")
+    return frame
+
+
+def period_runs(store: Store, start: date, end: date) -> pd.DataFrame:
+    """Collection runs started in the period, per source: columns source, runs, ok, errors,
+    not_modified, running, fetched, new, last_status, last_error, last_ok_at (Beijing)."""
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT source, count(*), coalesce(sum(status = 'ok'), 0), coalesce(sum(status = 'error'), 0), "
+        "coalesce(sum(status = 'not_modified'), 0), coalesce(sum(status = 'running'), 0), "
+        "coalesce(sum(fetched), 0), coalesce(sum(new), 0), "
+        "(SELECT r2.status FROM runs r2 WHERE r2.source = runs.source AND r2.started_at >= ? "
+        " AND r2.started_at < ? ORDER BY r2.id DESC LIMIT 1), "
+        "(SELECT r3.error FROM runs r3 WHERE r3.source = runs.source AND r3.status = 'error' "
+        " AND r3.started_at >= ? AND r3.started_at < ? ORDER BY r3.id DESC LIMIT 1), "
+        "max(CASE WHEN status IN ('ok', 'not_modified') THEN finished_at END) "
+        "FROM runs WHERE started_at >= ? AND started_at < ? GROUP BY source ORDER BY source",
+        (lo, hi, lo, hi, lo, hi)).fetchall()
+    rows = [tuple(r)[:9] + (r[9] or "", to_beijing_iso(r[10])) for r in rows]
+    return _frame(rows, ["source", "runs", "ok", "errors", "not_modified", "running", "fetched", "new",
+                         "last_status", "last_error", "last_ok_at"])
+
+
+def period_cases(store: Store, start: date, end: date) -> list[dict]:
+    """Cases approved or published in the period (by their workflow events), oldest event first.
+
+    Each: the revision the event moved, with `moved_to` (approved/published) and `moved_at` (Beijing).
+    """
+    lo, hi = period_bounds(start, end)
+    rows = store.conn.execute(
+        "SELECT c.id, c.rev, c.state, c.title, c.headline, c.ip_type, c.channel, c.authority, c.region, "
+        "c.year, c.gist, c.outcome, e.to_state, max(e.at) AS at FROM case_events e "
+        "JOIN cases c ON c.id = e.case_id AND c.rev = e.rev "
+        "WHERE e.to_state IN ('approved', 'published') AND e.at >= ? AND e.at < ? "
+        "GROUP BY c.id ORDER BY at, c.id", (lo, hi)).fetchall()
+    keys = ("id", "rev", "state", "title", "headline", "ip_type", "channel", "authority", "region", "year",
+            "gist", "outcome", "moved_to", "moved_at")
+    out = [dict(zip(keys, tuple(r))) for r in rows]
+    for d in out:
+        d["moved_at"] = to_beijing_iso(d["moved_at"])
+    return out

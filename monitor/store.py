@@ -17,11 +17,14 @@ from typing import Iterable, Iterator
 
 from collectors.base import Item
 from monitor.migrations import MIGRATIONS
+from monitor.search import index_text
 from sentiment.judgement import Judgement
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# Up to this many items, a missing full-text index is built when the store opens (~1 s per 2,000).
+BACKFILL_ON_OPEN = 20_000
 
 
 class StoreError(Exception):
@@ -75,6 +78,7 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.migrate()
+            self._backfill_search_index()
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
@@ -143,6 +147,18 @@ class Store:
                                   (name, now_iso()))
         return self.schema_version
 
+    def _backfill_search_index(self) -> None:
+        # A migration cannot run jieba: a database from before search gets its index on the
+        # first writable open (small ones at once; a big one via `python -m monitor reindex`).
+        if not self.search_index_missing():
+            return
+        n = self.count_items()
+        if n <= BACKFILL_ON_OPEN:
+            log.info("building the full-text index for %d items", n)
+            self.reindex()
+        else:
+            log.warning("%s: %d items have no full-text index; run `python -m monitor reindex`", self.path, n)
+
     # -- items -----------------------------------------------------------
     def add_items(self, judged: Iterable[tuple[Item, Judgement]], *, sample: bool = False) -> AddCounts:
         """Store items with their judgements. Same key and content: duplicate; same key, new content: updated.
@@ -150,6 +166,7 @@ class Store:
         An item whose exact content this source already gave under another link
         (a re-tracked URL the canonicaliser does not know) is also a duplicate.
         """
+        from monitor.story_store import assign_story  # story_store reads through Store: import late
         counts = AddCounts()
         with self.atomic() as c:
             for item, j in judged:
@@ -164,7 +181,9 @@ class Store:
                 if row is None:
                     cols = ", ".join(values)
                     marks = ", ".join(f":{k}" for k in values)
-                    c.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", values)
+                    item_id = c.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", values).lastrowid
+                    _index_item(c, item_id, item.title, item.text)
+                    assign_story(c, item_id, item.title, item.text, values["published_at"])
                     counts.new += 1
                 elif row["content_hash"] == h:
                     counts.duplicate += 1
@@ -173,8 +192,48 @@ class Store:
                     values.pop("is_sample")
                     sets = ", ".join(f"{k}=:{k}" for k in values if k != "key")
                     c.execute(f"UPDATE items SET {sets} WHERE key=:key", values)
+                    c.execute("DELETE FROM items_fts WHERE rowid = ?", (row["id"],))
+                    _index_item(c, row["id"], item.title, item.text)
                     counts.updated += 1
         return counts
+
+    # -- full-text index ---------------------------------------------------
+    def search_index_missing(self) -> bool:
+        """True when items exist but the full-text index has none (a database from before search)."""
+        return bool(self.conn.execute("SELECT 1 FROM items LIMIT 1").fetchone()
+                    and not self.conn.execute("SELECT 1 FROM items_fts LIMIT 1").fetchone())
+
+    def reindex(self, progress=None, batch: int = 2000) -> int:
+        """Rebuild the full-text index from the stored items; `progress(done, total)` after each batch."""
+        total = self.count_items()
+        done = 0
+        with self.atomic() as c:
+            c.execute("DELETE FROM items_fts")
+            last = 0
+            while rows := c.execute("SELECT id, title, text FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                                    (last, batch)).fetchall():
+                for r in rows:
+                    _index_item(c, r[0], r[1], r[2])
+                last = rows[-1][0]
+                done += len(rows)
+                if progress:
+                    progress(done, total)
+        return done
+
+    def apply_correction(self, item_id: int, field: str, value, user: str, note: str = "") -> int:
+        """Staff correct an item (误判, polarity, IP type): the correction is recorded for training and the
+        item shows the corrected value from now on. All or nothing; returns the correction id."""
+        field, stored = normalize_correction(field, value)
+        updates = {"negative": {"negative": int(stored == "yes")} | ({"polarity": "neutral"} if stored == "no"
+                                                                       else {"polarity": "negative"}),
+                   "polarity": {"polarity": stored, "negative": int(stored == "negative")},
+                   "ip_type": {"ip_type": stored},
+                   "topic": {"topic": stored}}[field]
+        with self.atomic() as c:
+            cid = self.add_correction(int(item_id), field, value, user, note)
+            sets = ", ".join(f"{k}=?" for k in updates)
+            c.execute(f"UPDATE items SET {sets} WHERE id=?", (*updates.values(), int(item_id)))
+        return cid
 
     def update_judgements(self, judged: Iterable[tuple[int, Judgement]]) -> int:
         """Re-judge stored items in place (after a model retrain)."""
@@ -238,6 +297,37 @@ class Store:
                       "last_modified=excluded.last_modified, updated_at=excluded.updated_at",
                       (source, etag, last_modified, now_iso()))
 
+    # -- staff corrections (sentiment training reads them) ----------------
+    def add_correction(self, item: int | str, field: str, value, user: str, note: str = "") -> int:
+        """Record that staff corrected one field of an item's judgement; returns the correction id.
+
+        `item` is an items.id (int) or items.key (str). The item's title and text
+        are copied so the correction still trains the model after the item is gone.
+        """
+        field, value = normalize_correction(field, value)
+        user = (user or "").strip()
+        if not user:
+            raise ValueError("a correction needs the user who made it")
+        col = "id" if isinstance(item, int) else "key"
+        row = self.conn.execute(f"SELECT id, key, title, text FROM items WHERE {col}=?", (item,)).fetchone()
+        if row is None:
+            raise KeyError(f"no stored item with {col} {item!r}")
+        with self.atomic() as c:
+            return c.execute(
+                "INSERT INTO corrections (item_id, item_key, title, text, field, value, user, note, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (row["id"], row["key"], row["title"], row["text"], field, value, user, note or "", now_iso()),
+            ).lastrowid
+
+    def corrections(self, item: int | str | None = None) -> list[dict]:
+        """Every correction, oldest first (or those of one item, by id or key)."""
+        sql = "SELECT * FROM corrections"
+        args: tuple = ()
+        if item is not None:
+            sql += " WHERE item_id=?" if isinstance(item, int) else " WHERE item_key=?"
+            args = (item,)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY created_at, id", args)]
+
 
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements; triggers (with inner semicolons) stay whole."""
@@ -249,6 +339,10 @@ def _statements(sql: str) -> list[str]:
                 out.append(buf.strip())
             buf = ""
     return out
+
+
+def _index_item(c: sqlite3.Connection, item_id: int, title: str, text: str) -> None:
+    c.execute("INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)", (item_id, index_text(title, text)))
 
 
 def _judgement_values(j: Judgement) -> dict:
@@ -265,16 +359,42 @@ def _item_values(item: Item, j: Judgement) -> dict:
         "url": item.url, "title": item.title, "text": item.text, "source": item.source,
         "platform": item.platform, "author": item.author, "published_at": iso(item.published_at),
         "published_estimated": int(item.published_estimated), "fetched_at": iso(item.fetched_at),
+        "schemes": json.dumps(list(item.schemes), ensure_ascii=False),
     } | _judgement_values(j)
 
 
 def item_row(r: sqlite3.Row) -> dict:
     d = dict(r)
     d["negative"] = None if d.get("negative") is None else bool(d["negative"])
-    for k in ("ip_types", "reasons"):
+    for k in ("ip_types", "reasons", "schemes"):
         if k in d:
             d[k] = json.loads(d[k] or "[]")
     for k in ("published_estimated", "is_sample"):
         if k in d:
             d[k] = bool(d[k])
     return d
+
+
+CORRECTION_FIELDS = ("negative", "ip_type", "topic", "polarity")
+
+
+def normalize_correction(field: str, value) -> tuple[str, str]:
+    """Check a correction and give its stored text form; ValueError on anything else."""
+    from sentiment.judgement import IP_TYPES, POLARITIES
+
+    if field not in CORRECTION_FIELDS:
+        raise ValueError(f"cannot correct {field!r}; one of {', '.join(CORRECTION_FIELDS)}")
+    v = value.strip().lower() if isinstance(value, str) else value
+    if field == "negative":
+        if v in (True, 1, "1", "yes", "true", "y", "是", "negative"):
+            return field, "yes"
+        if v in (False, 0, "0", "no", "false", "n", "否", "non-negative"):
+            return field, "no"
+        raise ValueError(f"negative must be yes or no, got {value!r}")
+    if field == "ip_type" and value in IP_TYPES:
+        return field, value
+    if field == "topic" and v in ("ip", "off"):
+        return field, v
+    if field == "polarity" and v in POLARITIES:
+        return field, v
+    raise ValueError(f"invalid {field} {value!r}")

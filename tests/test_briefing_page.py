@@ -14,7 +14,7 @@ from monitor.store import Store
 from tests.test_briefing_build import XSS, seed
 from tests.test_briefing_cli import SOURCES_TOML
 
-PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "briefing.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "briefings.py")
 EDIT = '本周研判 <script>alert("x")</script> & 😀\n第二段'
 SECTIONS = ["一、本期舆情概况", "二、数据统计", "三、热点事件", "四、负面舆情及处置", "五、正面宣传与成效", "六、典型案例",
             "七、研判与建议", "八、下期关注", "附：采集情况"]

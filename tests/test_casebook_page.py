@@ -14,7 +14,7 @@ from monitor.case_store import CaseStore
 from monitor.store import Store
 from sentiment.judgement import Judgement
 
-PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "casebook.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "cases.py")
 SRC = [{"url": "https://www.example.gov.cn/r.html", "note": ""}]
 XSS = "<script>alert(1)</script>"
 BASE = {"ip_type": "trademark", "channel": "administrative", "authority": "芜湖市市场监督管理局", "region": "安徽芜湖",

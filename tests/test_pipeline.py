@@ -195,6 +195,20 @@ def test_run_forever_calls_after_pass_once_per_round(fresh_store, fixed_judge):
     assert passes == [["甲"], ["甲"]]
 
 
+def test_stop_event_ends_the_loop_at_a_safe_point(fresh_store, fixed_judge):
+    import threading
+    body = (FEEDS / "gbk_declared.xml").read_bytes()
+    stop, sleeps = threading.Event(), []
+    with _site({"/a.xml": body, "/b.xml": body}) as client:
+        # the signal arrives while the first source is being stored: the second is not started
+        done = run_forever(0.5, lambda: [_src("甲", "/a.xml"), _src("乙", "/b.xml")], fresh_store, fixed_judge,
+                           client, sleep=sleeps.append, jitter=lambda cap: 0,
+                           on_report=lambda report, i, n: stop.set(), stop=stop)
+    assert done == 1 and sleeps == []
+    assert [(r["source"], r["status"]) for r in _runs(fresh_store)] == [("甲", "ok")]
+    assert _lock_is_free(lock_path_for(fresh_store.path))
+
+
 def test_run_forever_stops_cleanly_on_keyboard_interrupt(fresh_store, fixed_judge):
     def sleep(seconds):
         raise KeyboardInterrupt

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from collectors.registry import SourceConfigError, load_sources
-from monitor import queries
+from monitor import exports, handling, queries, story_store, view_store
 from monitor import sample as sample_data
 from monitor.settings import Settings
 from monitor.store import AddCounts, Store
@@ -151,9 +151,91 @@ def source_health(db: str, sources_file: str, rsshub_base: str, stall_minutes: i
     return _read(db, queries.source_health, sources, stall_minutes), problem
 
 
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def platform_breakdown(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.platform_breakdown, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def channel_breakdown(db: str, days: int, tick: int) -> pd.DataFrame:
+    return _read(db, queries.channel_breakdown, days)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def top_stories(db: str, days: int, tick: int, limit: int = 10, negative_only: bool = False) -> pd.DataFrame:
+    start, end = queries.window_bounds(days)
+    return _read(db, story_store.top_stories, start, end, limit, negative_only)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def story_daily(db: str, story_ids: tuple[int, ...], days: int, tick: int) -> pd.DataFrame:
+    start, end = queries.window_bounds(days)
+    return _read(db, story_store.story_daily, list(story_ids), start, end)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def story_sources(db: str, story_id: int, tick: int) -> pd.DataFrame:
+    return _read(db, story_store.story_sources, story_id)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def own_reach(db: str, own: tuple[str, ...], days: int, tick: int) -> pd.DataFrame:
+    start, end = queries.window_bounds(days)
+    return _read(db, story_store.own_reach, own, start, end)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def reposts_by(db: str, story_ids: tuple[int, ...], own: tuple[str, ...], tick: int):
+    return _read(db, story_store.reposts_by, list(story_ids), own)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def saved_views(db: str, tick: int) -> list[dict]:
+    return _read(db, view_store.views)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def handling_list(db: str, days: int, states: tuple[str, ...], tick: int) -> pd.DataFrame:
+    return _read(db, handling.handling_list, days, states)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def handling_summary(db: str, days: int, tick: int) -> dict[str, Any]:
+    start, end = queries.window_bounds(days)
+    return _read(db, handling.summary, start, end)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def handling_history(db: str, item_id: int, tick: int) -> list[dict]:
+    return _read(db, handling.history, item_id)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def latest_alerts(db: str, tick: int, limit: int = 5) -> list[dict] | None:
+    """The newest alert firings (issue 6's monitor.alerts), or None where alerts are not installed."""
+    try:
+        from monitor.alerts import recent_firings
+    except ImportError:
+        return None
+    return _read(db, recent_firings, limit=limit)
+
+
+def own_sources(s: Settings) -> tuple[tuple[str, ...], str | None]:
+    """Names of the office's own sources (own = true in the sources file)."""
+    sources, problem = load_source_list(Path(s.sources_file), s.rsshub_base)
+    return tuple(x.name for x in sources if getattr(x, "own", False)), problem
+
+
+def export_view(db: str, f: queries.ItemFilter, fmt: str) -> tuple[bytes, list[str]]:
+    """The current view as CSV or XLSX bytes (not cached: staff export what is stored now)."""
+    return _read(db, exports.export_view, f, fmt)
+
+
 _CACHED = (item_counts, overview, daily_trend, top_sources, ip_type_breakdown, city_breakdown,
            province_breakdown, latest_negative, last_collection, filter_options, _item_list,
-           item_detail, source_health)
+           item_detail, source_health, platform_breakdown, channel_breakdown, top_stories, story_daily,
+           story_sources, own_reach, reposts_by, saved_views, handling_list, handling_summary, handling_history,
+           latest_alerts)
 
 
 def clear_queries() -> None:
@@ -169,6 +251,15 @@ def judge():
     """The product's judge, loaded only when the sample must be judged (model files are large)."""
     from sentiment import load_judge
     return load_judge()
+
+
+def write(db: str, fn, *args, **kwargs):
+    """Run one core write function on a short-lived writable store, then drop every cached answer.
+    Exceptions (refused moves, bad input) reach the page, which shows their message."""
+    with Store(db) as w:
+        out = fn(w, *args, **kwargs)
+    clear_queries()
+    return out
 
 
 def load_sample(db: str, s: Settings) -> AddCounts:

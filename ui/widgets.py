@@ -26,6 +26,10 @@ STATUS_LABELS = {"ok": "正常", "error": "失败", "not_modified": "无更新",
                  "never": "从未运行"}
 WINDOWS = {7: "近7天", 30: "近30天", 90: "近90天", 365: "近一年"}
 PERIOD_LABELS = {"today": "今日", "7d": "近7天", "30d": "近30天"}
+HANDLING_LABELS = {"pending": "待研判", "assigned": "已交办", "responded": "已回应", "closed": "已办结",
+                   "dismissed": "无需处置"}
+MARK_LABELS = {"important": "重要", "read": "已读"}
+CORRECTION_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:$])")
 
@@ -187,6 +191,10 @@ def overview_live(s: Settings, db: str, days: int) -> None:
         st.subheader("知识产权类型")
         ipt = state.ip_type_breakdown(db, days, t)
         chart_or_note(ipt, bar_chart(ipt, "ip_type", "类型"), "所选范围内没有信息。")
+        st.subheader("平台")
+        plat = state.platform_breakdown(db, days, t)
+        plat = plat.assign(platform=plat["platform"].map(platform_label))
+        chart_or_note(plat, bar_chart(plat, "platform", "平台"), "所选范围内没有信息。")
     with right:
         st.subheader("安徽各市")
         city = state.city_breakdown(db, days, t)
@@ -194,6 +202,9 @@ def overview_live(s: Settings, db: str, days: int) -> None:
         st.subheader("各省份")
         prov = state.province_breakdown(db, days, t)
         chart_or_note(prov, bar_chart(prov.head(15), "province", "省份"), "所选范围内没有标明省份的信息。")
+        st.subheader("执法渠道")
+        chan = state.channel_breakdown(db, days, t)
+        chart_or_note(chan, bar_chart(chan, "channel", "渠道"), "所选范围内没有信息。")
 
     st.subheader("最新负面信息")
     neg = state.latest_negative(db, t)
@@ -201,6 +212,28 @@ def overview_live(s: Settings, db: str, days: int) -> None:
         st.caption("暂无负面信息。")
     else:
         item_table(neg, key="latest_negative", height=min(420, 38 + 35 * len(neg)))
+
+    st.subheader("热点事件（按转载量）")
+    stories = state.top_stories(db, days, t, 10)
+    if stories.empty:
+        st.caption("所选范围内没有事件。")
+    else:
+        st.dataframe(pd.DataFrame({
+            "标题": stories["title"], "报道数": stories["items"], "媒体数": stories["outlets"],
+            "负面": stories["negative"], "首次出现": stories["first_at"].map(to_local),
+            "首发来源": stories["source"]}), hide_index=True, key="top_stories",
+            column_config={"标题": st.column_config.TextColumn(width="large")})
+
+    alerts = state.latest_alerts(db, t)
+    if alerts is not None:
+        st.subheader("最新预警")
+        if not alerts:
+            st.caption("暂无预警。")
+        else:
+            st.dataframe(pd.DataFrame({
+                "时间": [to_local(a["fired_at"]) for a in alerts], "规则": [a["rule_name"] for a in alerts],
+                "预警": [a["title"] for a in alerts],
+                "已确认": [bool(a.get("acknowledged_at")) for a in alerts]}), hide_index=True, key="latest_alerts")
 
 
 # -- item list ------------------------------------------------------------------------
@@ -231,16 +264,45 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
         polarities = c2.multiselect("倾向", list(POLARITY_LABELS), format_func=polarity_label,
                                     key=f"{key}_polarity", placeholder="全部")
         negative_only = c2.checkbox("只看负面舆情", key=f"{key}_negative")
-        keyword = c3.text_input("关键词", key=f"{key}_keyword", placeholder="标题或正文包含的词，空格分隔表示同时包含")
+        keyword = c3.text_input("全文检索", key=f"{key}_keyword",
+                                placeholder='如：专利 侵权（同时包含）、"商标 侵权"（短语）、专利 OR 商标、专利 -宣传',
+                                help="按词检索标题和正文：空格分隔表示同时包含；不加空格的一串字或双引号内为短语；"
+                                     "OR（或）表示任一；词前加 - 表示排除。")
         d1, d2, d3, d4 = st.columns(4)
         sources = d1.multiselect("信息源", options.get("sources", []), key=f"{key}_sources", placeholder="全部")
         platforms = d2.multiselect("平台", options.get("platforms", []), format_func=platform_label,
                                    key=f"{key}_platforms", placeholder="全部")
         ip_types = d3.multiselect("知识产权类型", options.get("ip_types", []), key=f"{key}_ip", placeholder="全部")
         regions = d4.multiselect("地域", options.get("regions", []), key=f"{key}_region", placeholder="全部")
+        e1, e2, e3 = st.columns([2, 2, 1])
+        handling_states = e1.multiselect("处置状态", list(HANDLING_LABELS), format_func=HANDLING_LABELS.get,
+                                         key=f"{key}_handling", placeholder="全部")
+        schemes = (e2.multiselect("监测方案", options["schemes"], key=f"{key}_schemes", placeholder="全部")
+                   if options.get("schemes") else [])
+        important = e3.checkbox("只看重要", key=f"{key}_important")
     return queries.ItemFilter(start=start, end=end, polarities=tuple(polarities), negative_only=negative_only,
                               sources=tuple(sources), platforms=tuple(platforms), ip_types=tuple(ip_types),
-                              regions=tuple(regions), keyword=keyword)
+                              regions=tuple(regions), keyword=keyword, schemes=tuple(schemes),
+                              handling=tuple(handling_states), important_only=important)
+
+
+def apply_view(v: Mapping[str, Any], key: str = "flt") -> None:
+    """Put a saved view's filters into the filter bar's widgets (called from a button callback)."""
+    f: queries.ItemFilter = v["filter"]
+    preset = v.get("time") or ("custom" if f.start else "all")
+    st.session_state[f"{key}_time"] = preset if preset in TIME_PRESETS else "all"
+    if preset == "custom" and f.start:
+        st.session_state[f"{key}_range"] = (f.start, f.end or f.start)
+    st.session_state[f"{key}_polarity"] = list(f.polarities)
+    st.session_state[f"{key}_negative"] = f.negative_only
+    st.session_state[f"{key}_keyword"] = f.keyword
+    st.session_state[f"{key}_sources"] = list(f.sources)
+    st.session_state[f"{key}_platforms"] = list(f.platforms)
+    st.session_state[f"{key}_ip"] = list(f.ip_types)
+    st.session_state[f"{key}_region"] = list(f.regions)
+    st.session_state[f"{key}_handling"] = list(f.handling)
+    st.session_state[f"{key}_schemes"] = list(f.schemes)
+    st.session_state[f"{key}_important"] = f.important_only
 
 
 def table_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -305,12 +367,35 @@ def item_detail(d: Mapping[str, Any] | None) -> None:
                  ("涉及类型", "、".join(d.get("ip_types") or [])), ("作者", d.get("author")),
                  ("示例数据", "是" if d.get("is_sample") else "")]
         st.text("  ".join(f"{k}：{v}" for k, v in facts if v))
+        if d.get("schemes"):
+            st.text("命中监测方案：" + "、".join(d["schemes"]))
         st.caption("正文摘要")
         st.text(d.get("text") or "（无正文）", width="stretch")
         if url := safe_url(d.get("url")):
             st.link_button("打开原文", url, icon=":material/open_in_new:")
         elif d.get("url"):
             st.text(f"原文链接（不可点击）：{d['url']}")
+        h = d.get("handling")
+        if h:
+            due = f"，时限 {h['due_at'][:16].replace('T', ' ')}" if h.get("due_at") else ""
+            unit = f"，承办：{h['unit']}" if h.get("unit") else ""
+            st.text(f"处置状态：{HANDLING_LABELS.get(h['state'], h['state'])}{unit}{due}（在“负面处置”页办理）")
+        if d.get("marks"):
+            st.text("标记：" + "；".join(f"{MARK_LABELS.get(m['mark'], m['mark'])}（{m['actor']}，"
+                                        f"{m['at'][:16].replace('T', ' ')}）" for m in d["marks"]))
+        if d.get("corrections"):
+            st.caption("人工更正")
+            for c in d["corrections"]:
+                st.text(f"• {CORRECTION_LABELS.get(c['field'], c['field'])} → {c['value']}（{c['user']}，"
+                        f"{c['at'][:16].replace('T', ' ')}）{c['note']}")
+        story = d.get("story") or []
+        if len(story) > 1:
+            st.caption(f"同一事件的报道与转载（共 {d.get('story_size', len(story))} 条）")
+            st.dataframe(pd.DataFrame({
+                "发布时间": [r["published_at"][:16].replace("T", " ") for r in story],
+                "信息源": [r["source"] for r in story], "标题": [r["title"] for r in story],
+                "链接": [safe_url(r["url"]) for r in story]}), hide_index=True, key="story_members",
+                column_config={"链接": st.column_config.LinkColumn(display_text="原文", width="small")})
 
 
 # -- sources ------------------------------------------------------------------------
@@ -337,3 +422,116 @@ def source_health_table(frame: pd.DataFrame) -> None:
                  column_config={"最近错误": st.column_config.TextColumn(width="large"),
                                 "启用": st.column_config.CheckboxColumn(),
                                 "已配置": st.column_config.CheckboxColumn()})
+
+
+# -- actions (writes go through state.write; failures are messages, nothing changes) ------
+
+def actor_input() -> str:
+    """Who is acting: recorded with every mark, correction and handling move (accounts come later)."""
+    return st.sidebar.text_input("操作人", key="actor", placeholder="填写姓名后可标记、更正和处置").strip()
+
+
+def _flash(kind: str, msg: str) -> None:
+    st.session_state["flash"] = (kind, msg)
+
+
+def show_flash() -> None:
+    if flash := st.session_state.pop("flash", None):
+        kind, msg = flash
+        (st.success if kind == "ok" else st.error)(msg)
+
+
+def _act(db: str, label: str, fn, *args, **kwargs) -> None:
+    try:
+        state.write(db, fn, *args, **kwargs)
+    except (ValueError, KeyError) as e:
+        _flash("error", f"{label}未完成：{e.args[0] if e.args else e}")
+    else:
+        _flash("ok", f"{label}已保存。")
+
+
+def item_actions(db: str, d: Mapping[str, Any], actor: str) -> None:
+    """标记重要 / 已读 / 误判, and corrected polarity or IP type for one item."""
+    from monitor import mark_store
+    from monitor.store import Store
+    from sentiment.judgement import IP_TYPES
+
+    if not actor:
+        st.caption("在左侧填写“操作人”后，可以标记重要、已读、误判或更正倾向和类型。")
+        return
+    item_id = int(d["id"])
+    a, b, c = st.columns(3)
+    important = any(m["mark"] == "important" for m in d.get("marks") or [])
+    a.button("取消重要" if important else "标记重要", key="act_important", icon=":material/star:",
+             on_click=_act, args=(db, "标记", mark_store.set_mark, item_id, "important", actor, not important))
+    b.button("标记已读", key="act_read", icon=":material/done:",
+             on_click=_act, args=(db, "标记", mark_store.set_mark, item_id, "read", actor, True))
+    if d.get("negative"):
+        c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:",
+                 on_click=_act, args=(db, "误判更正", Store.apply_correction, item_id, "negative", "no", actor))
+    else:
+        c.button("应为负面", key="act_negative", icon=":material/report:",
+                 on_click=_act, args=(db, "更正", Store.apply_correction, item_id, "negative", "yes", actor))
+    with st.form("correct_item", border=True):
+        e, f = st.columns(2)
+        pol = e.selectbox("更正倾向", list(POLARITY_LABELS), format_func=polarity_label,
+                          index=list(POLARITY_LABELS).index(d["polarity"]) if d.get("polarity") in POLARITY_LABELS
+                          else 1, key="fix_polarity")
+        ipt = f.selectbox("更正知识产权类型", list(IP_TYPES),
+                          index=list(IP_TYPES).index(d["ip_type"]) if d.get("ip_type") in IP_TYPES else 0,
+                          key="fix_ip_type")
+        note = st.text_input("说明（可选）", key="fix_note", max_chars=500)
+        if st.form_submit_button("保存更正"):
+            changed = False
+            if pol != d.get("polarity"):
+                _act(db, "倾向更正", Store.apply_correction, item_id, "polarity", pol, actor, note)
+                changed = True
+            if ipt != d.get("ip_type"):
+                _act(db, "类型更正", Store.apply_correction, item_id, "ip_type", ipt, actor, note)
+                changed = True
+            if not changed:
+                _flash("error", "与当前判定相同，没有需要保存的更正。")
+            st.rerun()
+
+
+def saved_views_bar(db: str, f: queries.ItemFilter, tick: int, actor: str, key: str = "flt") -> None:
+    from monitor import view_store
+    views = state.saved_views(db, tick)
+    with st.expander("保存的视图", icon=":material/bookmarks:"):
+        a, b = st.columns(2)
+        names = [v["name"] for v in views]
+        chosen = a.selectbox("打开视图", names, index=None, key="view_pick", placeholder="选择已保存的筛选条件")
+        if chosen:
+            v = next(v for v in views if v["name"] == chosen)
+            a.button("应用", key="view_apply", on_click=apply_view, args=(v, key))
+            a.button("删除", key="view_delete", on_click=_act, args=(db, "删除视图", view_store.delete_view, chosen))
+        name = b.text_input("把当前筛选保存为", key="view_name", max_chars=view_store.MAX_NAME)
+        b.button("保存视图", key="view_save", on_click=_act,
+                 args=(db, "视图", view_store.save_view, name, f, actor or "", st.session_state.get(f"{key}_time")))
+
+
+def export_panel(db: str, f: queries.ItemFilter) -> None:
+    """Export the current view (all matches, not only the rows shown) as CSV or XLSX."""
+    with st.expander("导出当前视图", icon=":material/download:"):
+        fmt = st.radio("格式", ["xlsx", "csv"], horizontal=True, key="export_fmt",
+                       format_func={"xlsx": "Excel (XLSX)", "csv": "CSV"}.get)
+        if st.button("生成导出文件", key="export_build"):
+            try:
+                data, notes = state.export_view(db, f, fmt)
+            except ValueError as e:
+                st.error(f"无法导出：{e}")
+                return
+            for n in notes:
+                st.warning(n)
+            st.session_state["export_file"] = (fmt, data)
+        if got := st.session_state.get("export_file"):
+            fmt_, data = got
+            st.download_button(f"下载（{len(data) // 1024 + 1} KB）", data, key="export_download",
+                               file_name=f"舆情信息.{fmt_}",
+                               mime="text/csv" if fmt_ == "csv" else
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def to_local(stored: str | None) -> str:
+    """Stored UTC text -> 'YYYY-MM-DD HH:MM' Beijing time."""
+    return (queries.to_beijing_iso(stored) or "")[:16].replace("T", " ")

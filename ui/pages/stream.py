@@ -1,4 +1,4 @@
-"""信息流: filters, the matching items, and one item's detail with the reasons it was flagged."""
+"""信息流: full-text search with filters, saved views, export, and one item's detail with its story and actions."""
 import streamlit as st
 
 from monitor.queries import beijing_today
@@ -7,17 +7,28 @@ from ui import state, widgets
 settings = state.settings()
 db = state.db_key(settings)
 tick = state.tick(settings)
+actor = widgets.actor_input()
 
 st.title("信息流")
+widgets.show_flash()
 flt = widgets.filter_bar(state.filter_options(db, tick), beijing_today())
+widgets.saved_views_bar(db, flt, tick, actor)
 result = state.item_list(db, flt, tick)
+if result.error:
+    st.error(f"检索式有误：{result.error}", icon=":material/error:")
 for note in result.notes:
     st.warning(note, icon=":material/info:")
-st.caption(f"匹配 {result.total} 条，显示 {len(result.rows)} 条（按发布时间从新到旧）")
+more = "超过 " if result.total_capped else ""
+st.caption(f"匹配 {more}{result.total} 条，显示 {len(result.rows)} 条（按发布时间从新到旧）")
 if result.rows.empty:
-    st.info("没有符合条件的信息。可以放宽时间范围或减少筛选条件。")
+    if not result.error:
+        st.info("没有符合条件的信息。可以放宽时间范围或减少筛选条件。")
 else:
     widgets.item_table(result.rows, key="stream_table")
+    widgets.export_panel(db, flt)
     chosen = widgets.item_picker(result.rows)
     if chosen is not None:
-        widgets.item_detail(state.item_detail(db, chosen, tick))
+        detail = state.item_detail(db, chosen, tick)
+        widgets.item_detail(detail)
+        if detail is not None:
+            widgets.item_actions(db, detail, actor)

@@ -1,0 +1,172 @@
+"""Chinese full-text search: the tokens the index stores and the MATCH expression a query becomes.
+
+SQLite's FTS5 cannot segment Chinese, so the store indexes text already cut by
+the product's one jieba dictionary (the IP user dictionary included), and a
+query is cut by the same dictionary before it reaches MATCH. No SQL here: the
+store writes the index, the read side runs the query.
+
+Index tokens are those of jieba's cut_for_search, reordered: the words of the
+precise cut come first, in text order, so that a phrase query matches adjacent
+words; the shorter dictionary words found inside longer ones (专利 and 侵权
+inside 专利侵权) follow, so a 2-character word still finds the longer one.
+
+Query syntax staff may use:
+  专利 侵权          both words (AND)
+  商标侵权           an unspaced string is a phrase: its words must be adjacent
+  "商标 侵权"        a quoted phrase (spaces inside are ignored)
+  专利 OR 商标       either (也可写 或 / |)
+  专利 -宣传         exclude a word (也可写 NOT 宣传)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import unicodedata
+
+from sentiment.text import has_content, to_simplified
+
+# Long pages index their head: feeds give snippets, and a pasted 1 MB text must not stall the writer.
+MAX_INDEX_CHARS = 10_000
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 16
+
+_OR = {"OR", "或", "|"}
+_AND = {"AND", "与", "&"}
+_NOT = {"NOT", "非"}
+_UNSUPPORTED = re.compile(r"[*^(){}:：（）\[\]]|\bNEAR\b")
+_TOKEN = re.compile(r'-?"[^"]*"|[^\s"]+|"')
+
+
+class SearchSyntaxError(ValueError):
+    """A query the search cannot read; the message (Chinese) tells staff how to write it."""
+
+
+@lru_cache(maxsize=1)
+def tokenizer():
+    """The product's one jieba dictionary (IP user dictionary and lexicon terms), loaded once per process."""
+    try:
+        from sentiment.text import tokenizer as shared  # the instance the judge segments with
+    except ImportError:
+        from sentiment.lexicon import load_lexicon, make_tokenizer
+        return make_tokenizer(load_lexicon())
+    return shared()
+
+
+def normalise(s: str, limit: int) -> str:
+    """Stored text is plain text (collectors strip HTML): fold width and traditional forms only,
+    so "<script>" typed by staff finds the title that literally contains it."""
+    s = unicodedata.normalize("NFKC", str(s)[: limit * 2].encode("utf-8", "ignore").decode("utf-8"))
+    return " ".join(to_simplified(s).split())[:limit]
+
+
+def _words(s: str) -> list[str]:
+    # HMM off: only dictionary words, so the same string is cut the same way in a
+    # document and in a query (HMM guesses new words from context).
+    return [w.lower() for w in tokenizer().lcut(s, HMM=False) if has_content(w)]
+
+
+def index_text(title: str | None, text: str | None) -> str:
+    """The space-separated tokens stored in the full-text index for one item (title, then text)."""
+    return f"{_segment(title or '')} {_segment(text or '')}".strip()
+
+
+@lru_cache(maxsize=8192)
+def _segment(raw: str) -> str:
+    # Cached per title and per text: reposts repeat both, and a bulk load recombines few texts.
+    s = normalise(raw, MAX_INDEX_CHARS)
+    words = _words(s)
+    freq = tokenizer().FREQ
+    inner = []
+    for w in words:
+        # As jieba.cut_for_search does: dictionary 2- and 3-grams inside longer words.
+        for n in (2, 3):
+            if len(w) > n:
+                inner.extend(g for i in range(len(w) - n + 1) if freq.get(g := w[i:i + n]))
+    return " ".join(words + inner)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    match: str                 # the FTS5 MATCH expression
+    terms: tuple[str, ...]     # what was searched, for the page ("专利", "商标 侵权")
+    notes: tuple[str, ...] = ()
+
+
+def _quote(tokens: list[str]) -> str:
+    return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """A staff query -> an FTS5 MATCH expression over the index tokens, or SearchSyntaxError."""
+    notes: list[str] = []
+    q = " ".join(str(raw or "").split())
+    if len(q) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(f"检索式过长（{len(q)} 字），请不超过 {MAX_QUERY_CHARS} 字：粘贴整段文字请改为挑几个关键词。")
+    if not q:
+        raise SearchSyntaxError("请输入检索词。")
+    if q.count('"') % 2:
+        raise SearchSyntaxError("引号不成对：短语请用一对英文双引号括起来，例如 \"商标 侵权\"。")
+    if m := _UNSUPPORTED.search(q):
+        raise SearchSyntaxError(f"不支持检索符号「{m.group(0)}」：可用空格（同时包含）、OR（或）、"
+                                "-词（排除）和双引号短语。")
+    clauses: list[list[tuple[bool, str, str]]] = [[]]
+    negate = False
+    dangling_and = False
+    shown: list[str] = []
+    for tok in _TOKEN.findall(q):
+        upper = tok.upper()
+        if upper in _OR:
+            if negate or not clauses[-1]:
+                raise SearchSyntaxError("“OR/或” 两边都需要有检索词，例如：专利 OR 商标。")
+            clauses.append([])
+            continue
+        if upper in _AND:
+            if negate or not clauses[-1] or dangling_and:
+                raise SearchSyntaxError("“AND/与” 两边都需要有检索词；词之间用空格即可表示同时包含。")
+            dangling_and = True
+            continue
+        dangling_and = False
+        if upper in _NOT:
+            if negate:
+                raise SearchSyntaxError("“NOT” 后面需要一个检索词。")
+            negate = True
+            continue
+        if tok.startswith("-") and len(tok) > 1:
+            if negate:
+                raise SearchSyntaxError("“NOT” 后面需要一个检索词。")
+            negate, tok = True, tok[1:]
+        elif tok == "-":
+            raise SearchSyntaxError("“-” 后面需要紧跟要排除的词，例如：专利 -宣传。")
+        body = tok[1:-1] if tok.startswith('"') else tok
+        if tok.startswith('"') and not body.strip():
+            raise SearchSyntaxError("引号中间没有检索词。")
+        words = _words(normalise(body, MAX_QUERY_CHARS))
+        if not words:
+            notes.append(f"「{body}」中没有可检索的文字，已忽略。")
+            negate = False
+            continue
+        clauses[-1].append((negate, _quote(words), " ".join(words)))
+        shown.append(("-" if negate else "") + " ".join(words))
+        negate = False
+    if negate:
+        raise SearchSyntaxError("“NOT/-” 后面需要一个检索词。")
+    if dangling_and:
+        raise SearchSyntaxError("“AND/与” 两边都需要有检索词；词之间用空格即可表示同时包含。")
+    if not clauses[-1] and len(clauses) > 1:
+        raise SearchSyntaxError("“OR/或” 两边都需要有检索词，例如：专利 OR 商标。")
+    clauses = [c for c in clauses if c]
+    if not clauses:
+        raise SearchSyntaxError("检索词中没有可检索的文字（只有标点或符号）。")
+    if sum(len(c) for c in clauses) > MAX_QUERY_TERMS:
+        raise SearchSyntaxError(f"检索词过多，请不超过 {MAX_QUERY_TERMS} 个。")
+    parts = []
+    for clause in clauses:
+        pos = [m for neg, m, _ in clause if not neg]
+        neg = [m for n, m, _ in clause if n]
+        if not pos:
+            raise SearchSyntaxError("不能只有排除词：请至少给出一个要包含的词，例如：专利 -宣传。")
+        expr = " AND ".join(pos) + "".join(f" NOT {m}" for m in neg)
+        parts.append(f"({expr})" if len(clauses) > 1 else expr)
+    return ParsedQuery(match=" OR ".join(parts), terms=tuple(shown), notes=tuple(notes))
