@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.features import CUE_SCALE
+from sentiment.features import CUE_SCALE, GROUPS
 from sentiment.snowsignal import MODELS_DIR
 
 MODEL_FILE = MODELS_DIR / "judge_model.json"
@@ -48,8 +48,8 @@ class LinearModel:
         if weights.shape != (len(features), len(columns)):
             raise ModelError(f"weights shape {weights.shape} does not match {len(features)} features")
         self.index = {f: i for i, f in enumerate(features)}
-        # Feature group per row (0 word, 1 char bigram, 2 cue), for per-group scaling in numpy.
-        self.group = np.array([{"w": 0, "c": 1}.get(f[0], 2) for f in features], dtype=np.int8)
+        # Feature group per row (see features.GROUPS; cues last), for per-group scaling in numpy.
+        self.group = np.array([GROUPS.get(f[0], len(GROUPS)) for f in features], dtype=np.intp)
         self.features = features
         self.weights = weights
         self.bias = bias
@@ -77,13 +77,15 @@ class LinearModel:
         """(row indices, scaled values, names) of the features the model knows."""
         index = self.index
         names = [k for k in feats if k in index]
-        idx = np.fromiter((index[k] for k in names), dtype=np.intp, count=len(names))
+        idx = np.array([index[k] for k in names], dtype=np.intp)
         g = self.group[idx]
-        n_w = int((g == 0).sum())
-        n_c = int((g == 1).sum())
-        vals = np.where(g == 0, 1 / math.sqrt(n_w) if n_w else 0.0, 1 / math.sqrt(n_c) if n_c else 0.0)
-        for p in np.flatnonzero(g == 2):
-            vals[p] = feats[names[p]] * CUE_SCALE
+        counts = np.bincount(g, minlength=len(GROUPS) + 1)
+        # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike.
+        scale = np.array([1 / math.sqrt(c) if c else 0.0 for c in counts[:-1].tolist()] + [CUE_SCALE])
+        vals = scale[g]
+        cue = np.flatnonzero(g == len(GROUPS))
+        if len(cue):
+            vals[cue] *= np.array([feats[names[p]] for p in cue.tolist()])
         return idx, vals, names
 
     def score(self, feats: dict[str, float]) -> Scores:

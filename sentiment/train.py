@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from sentiment import dataset
 from sentiment.dataset import Example
-from sentiment.features import Analyzer, group_scales
+from sentiment.features import CUE_SCALE, Analyzer, group_scales
 from sentiment.judge import blocked, choose_ip_type, decide
 from sentiment.lexicon import load_lexicon, make_tokenizer
 from sentiment.evaluate import is_publicity
@@ -54,7 +54,7 @@ def _matrix(feature_dicts: list[dict[str, float]], index: dict[str, int]) -> spa
             if i is not None:
                 rows.append(r)
                 cols.append(i)
-                vals.append(v * scale[k[0]])
+                vals.append(v * scale.get(k[0], CUE_SCALE))
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(feature_dicts), len(index)))
 
 

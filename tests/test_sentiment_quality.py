@@ -16,16 +16,17 @@ from sentiment.evaluate import evaluate
 from sentiment.model import CARD_FILE
 
 # Measured 2026-11-25 on 268 held-out items: accuracy 0.866, negative F1 0.814, macro-F1 0.855,
-# polarity macro-F1 0.761, topic 0.944, IP type 0.890, publicity FP 0.068, off-topic flagged 1.
+# polarity macro-F1 0.761, topic 0.944, IP type 0.890, publicity FP 0.068 (6 of 88), off-topic flagged 1.
+# Floors sit two to three items below those figures.
 FLOORS = {
-    "accuracy": 0.84,
-    "f1": 0.78,
-    "macro_f1": 0.83,
-    "polarity_macro_f1": 0.73,
-    "topic_accuracy": 0.92,
-    "ip_type_accuracy": 0.86,
+    "accuracy": 0.855,
+    "f1": 0.80,
+    "macro_f1": 0.845,
+    "polarity_macro_f1": 0.75,
+    "topic_accuracy": 0.935,
+    "ip_type_accuracy": 0.88,
 }
-CEILINGS = {"publicity_fp_rate": 0.09, "off_topic_flagged": 3}
+CEILINGS = {"publicity_fp_rate": 0.08, "off_topic_flagged": 2}
 
 
 @pytest.fixture(scope="module")
