@@ -16,7 +16,7 @@ Measures, on one machine, in one run:
                      (interpreter start, imports, engine start, queries, charts, docx, write)
 
 Usage: python bench/bench_briefing.py [--items 50000] [--keep DIR]
-Figures go to docs/benchmarks-briefing.md (by hand, with date and machine).
+Figures go to docs/benchmarks.md (by hand, with date and machine).
 """
 from __future__ import annotations
 

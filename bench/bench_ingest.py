@@ -14,7 +14,7 @@ Measures, on one machine, in one run:
   5. re-ingest       the same command again: every item a duplicate
 
 Usage: python bench/bench_ingest.py [--items 10000] [--keep DIR]
-Figures go to docs/benchmarks-collectors.md (by hand, with date and machine).
+Figures go to docs/benchmarks.md (by hand, with date and machine).
 """
 from __future__ import annotations
 

@@ -285,7 +285,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
     ("0008_dashboard_indexes", """
         -- The overview's aggregates over a time window read only this index (covering), not the
-        -- table: measured in docs/benchmarks-dashboard.md.
+        -- table: measured in docs/benchmarks.md.
         CREATE INDEX ix_items_overview ON items(published_at, negative, polarity, source, platform, ip_type,
                                                 channel, province, city, story_id);
         -- The sample notice counts sample items on every page.

@@ -387,7 +387,7 @@ def _list_frame(rows: Iterable[sqlite3.Row]) -> pd.DataFrame:
 # Counting stops here: "more than 10,000" is all staff need, and counting a million matches is slow.
 COUNT_CAP = 10_000
 # Above this many full-text matches, walking the time index newest-first and checking each item
-# against the match set beats looking every match up by id and sorting (docs/benchmarks-dashboard.md).
+# against the match set beats looking every match up by id and sorting (docs/benchmarks.md).
 DENSE_MATCHES = 2_000
 
 
