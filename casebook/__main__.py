@@ -16,7 +16,7 @@ from casebook.amounts import describe
 from casebook.coverage import balance, coverage
 from casebook.discovery import discover
 from casebook.models import DETAIL_LEVELS, FIELD_LABELS, STATES, channel_label, gap_labels, ip_label, normalise_channel, \
-    normalise_ip_type, state_label
+    normalise_ip_type, source_line, state_label
 from casebook.publication import ReleaseError, write_release
 from casebook.seed import import_file
 from casebook.workflow import MOVES, ROLES, WorkflowError, decide_flag, edit_case, move
@@ -124,7 +124,7 @@ def cmd_show(args) -> int:
         elif key == "detail":
             v = DETAIL_LEVELS.get(v, v)
         elif key == "sources":
-            v = "；".join(s.get("url", "") for s in v)
+            v = "；".join(source_line(s) for s in v)
         elif key == "keywords":
             v = "、".join(v)
         print(f"{label}：{v if v not in (None, '') else '—'}")

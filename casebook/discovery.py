@@ -127,7 +127,9 @@ def candidate_values(item: dict) -> dict:
         "case_number": number.group(0) if number else "",
         "facts": text,
         "outcome": _outcome_sentences(body) or _outcome_sentences(title),
-        "sources": [{"url": url, "note": item.get("source") or ""}] if url else [],
+        # The item supports only what was taken from it; facts an editor adds later need their own source.
+        "sources": [{"url": url, "note": item.get("source") or "",
+                     "fields": ["authority", "case_number", "facts", "outcome"]}] if url else [],
         "notes": f"由舆情条目发现：{item.get('source') or ''} {str(item.get('published_at') or '')[:10]}".strip(),
     }
 

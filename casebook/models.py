@@ -132,8 +132,54 @@ def is_placeholder(text: str) -> bool:
     return t.startswith(("（", "(")) and any(m in t for m in PLACEHOLDER_MARKERS)
 
 
+# Facts that must each be traceable to a source URL. A source entry may name the facts it
+# supports ({"url", "note", "fields": [...]}); an entry without "fields" is the published
+# release itself and supports every fact of the record.
+FACT_FIELDS = ("authority", "case_number", "parties", "facts", "outcome", "significance")
+
+
+def sourced_fields(case: dict) -> list[str]:
+    """Filled facts that no source URL supports."""
+    sources = [s for s in (case.get("sources") or []) if (s or {}).get("url")]
+    unsourced = []
+    for f in FACT_FIELDS:
+        value = str(case.get(f) or "").strip()
+        if not value or is_placeholder(value):
+            continue
+        if not any(not s.get("fields") or f in s["fields"] for s in sources):
+            unsourced.append(f)
+    return unsourced
+
+
+def parse_source_line(line: str) -> dict | None:
+    """'URL' or 'URL | 基本案情, 处理结果' (labels or field codes) -> a source entry; None for a blank line."""
+    url, _, rest = (line or "").partition("|")
+    url = url.strip()
+    if not url:
+        return None
+    by_label = {FIELD_LABELS[f]: f for f in FACT_FIELDS}
+    fields = []
+    for word in rest.replace("，", ",").replace("、", ",").split(","):
+        w = word.strip()
+        if not w:
+            continue
+        code = by_label.get(w, w)
+        if code not in FACT_FIELDS:
+            raise ValueError(f"来源行中的字段 {w!r} 不是可溯源的事实字段（可用：{'、'.join(by_label)}）")
+        fields.append(code)
+    return {"url": url, "note": "", **({"fields": fields} if fields else {})}
+
+
+def source_line(source: dict) -> str:
+    """The editable text form of one source entry (inverse of parse_source_line)."""
+    fields = source.get("fields") or []
+    labels = "、".join(FIELD_LABELS.get(f, f) for f in fields)
+    return f"{source.get('url', '')} | {labels}" if labels else source.get("url", "")
+
+
 def gaps_of(case: dict) -> list[str]:
-    """Required fields that are missing or hold only a placeholder, plus facts flagged for checking."""
+    """Required fields that are missing or hold only a placeholder, facts flagged for checking,
+    and facts no source URL supports."""
     gaps = []
     for f in REQUIRED:
         v = case.get(f)
@@ -151,6 +197,8 @@ def gaps_of(case: dict) -> list[str]:
         gaps.append("outcome:需核对")
     if case.get("detail") in ("partial", "title_only"):
         gaps.append("detail:" + DETAIL_LEVELS[case["detail"]])
+    if "sources" not in gaps:
+        gaps += [f"sources:{FIELD_LABELS[f]}无出处" for f in sourced_fields(case)]
     return gaps
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from casebook import deidentify
 from casebook.amounts import parse_amounts
 from casebook.models import DETAIL_LEVELS, EDITABLE, gap_labels, gaps_of, normalise_channel, normalise_ip_type, \
-    state_label
+    parse_source_line, state_label
 from monitor.case_store import CaseStore
 from monitor.store import Store, now_iso
 
@@ -97,8 +97,11 @@ def _clean(values: dict) -> dict:
         elif k == "sources":
             if isinstance(v, str):
                 v = v.splitlines()
-            v = [s if isinstance(s, dict) else {"url": str(s).strip(), "note": ""} for s in v
-                 if s and (isinstance(s, dict) or str(s).strip())]
+            try:
+                v = [s if isinstance(s, dict) else parse_source_line(str(s)) for s in v]
+            except ValueError as e:
+                raise WorkflowError(str(e)) from None
+            v = [s for s in v if s and s.get("url")]
         elif k == "detail":
             if v not in ("", *DETAIL_LEVELS):
                 raise WorkflowError(f"未知的核对状态 {v!r}")

@@ -207,3 +207,32 @@ def test_cli_list_show_edit_move(tmp_path, capsys):
 def test_new_case_needs_a_title(fresh_store):
     with pytest.raises(WorkflowError, match="案件名称"):
         create_case(CaseStore(fresh_store), dict(FULL, title="  "), actor="甲")
+
+
+def test_every_fact_needs_a_source_url(fresh_store):
+    """A source entry may name the facts it supports; a fact no URL supports blocks review."""
+    cs = CaseStore(fresh_store)
+    news = "https://news.example.cn/2025/case.html"
+    partial_source = {**FULL, "sources": [{"url": news, "note": "报道", "fields": ["authority", "facts", "outcome"]}]}
+    cid = create_case(cs, partial_source, actor="甲")
+    case = cs.get(cid)
+    assert case["state"] == "clue" and case["gaps"] == ["sources:典型意义无出处"]
+    move(cs, cid, "promote", actor="甲", role="editor")
+    with pytest.raises(WorkflowError, match="典型意义"):
+        move(cs, cid, "submit", actor="甲", role="editor")
+    # the editor adds where the significance comes from, in the form the page's text area uses
+    edit_case(cs, cid, {"sources": f"{news} | 办案机关、基本案情、处理结果\nhttps://www.cnipa.gov.cn/art/x.html | 典型意义"},
+              actor="甲", role="editor")
+    case = cs.get(cid)
+    assert case["gaps"] == []
+    assert [s.get("fields") for s in case["sources"]] == [["authority", "facts", "outcome"], ["significance"]]
+    with pytest.raises(WorkflowError, match="不是可溯源的事实字段"):
+        edit_case(cs, cid, {"sources": f"{news} | 天气"}, actor="甲", role="editor")
+    assert cs.get(cid)["sources"] == case["sources"]      # a refused edit changes nothing
+
+
+def test_source_lines_round_trip():
+    from casebook.models import parse_source_line, source_line
+    for line in ("https://a.cn/1", "https://a.cn/2 | 基本案情、处理结果"):
+        assert source_line(parse_source_line(line)) == line
+    assert parse_source_line("   ") is None
