@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 import casebook.workflow  # noqa: F401  (the page file is also named casebook; import the package first)
 from casebook.workflow import create_case, move
 from collectors.base import Item
+from monitor import users
 from monitor.case_store import CaseStore
 from monitor.store import Store
 from sentiment.judgement import Judgement
@@ -73,7 +74,6 @@ def test_page_lists_filters_and_shows_counts(page_db):
 def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
     path, ids = page_db
     at = _app()
-    at.text_input(key="cb_actor").input("甲").run()
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
     # The draft has an open de-identification flag (吴军): submitting is refused with the reason.
     at.selectbox(key="cb_action").set_value("submit").run()
@@ -93,9 +93,9 @@ def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
     assert any("待审" in s.value for s in at.success)
     with Store(path) as store:
         events = CaseStore(store).events(ids["draft"])
-        assert (events[-1]["action"], events[-1]["actor"], events[-1]["to_state"]) == ("submit", "甲", "review")
-    # The submitter, now as reviewer, may not approve the own submission.
-    at.selectbox(key="cb_role").set_value("reviewer").run()
+        last = events[-1]
+        assert (last["action"], last["actor"], last["to_state"]) == ("submit", users.LOCAL_USER.username, "review")
+    # The submitter (the local user acts as admin, so also as reviewer) may not approve the own submission.
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
     at.selectbox(key="cb_action").set_value("approve").run()
     _button(at, "执行").click().run()
@@ -105,7 +105,6 @@ def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
 def test_page_discovers_clues_shows_coverage_and_builds_a_release(page_db):
     path, ids = page_db
     at = _app()
-    at.text_input(key="cb_actor").input("甲").run()
     _button(at, "发现候选案例").click().run()
     assert any("新建线索 1 条" in s.value for s in at.success)
     with Store(path) as store:
@@ -130,7 +129,6 @@ def test_page_discovers_clues_shows_coverage_and_builds_a_release(page_db):
 def test_page_creates_a_case_as_clue_when_incomplete(page_db):
     path, _ = page_db
     at = _app()
-    at.text_input(key="cb_actor").input("甲").run()
     at.text_input(key="cb_n_title").input("合肥市市场监管局查处侵犯“黄山毛峰”地理标志案")
     at.selectbox(key="cb_n_ip").set_value("geographical_indication")
     _button(at, "新建").click().run()

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from collectors.base import Item
-from monitor import handling, queries, story_store
+from monitor import handling, queries, story_store, users
 from monitor.store import Store
 from sentiment.judgement import Judgement
 from ui import state
@@ -174,9 +174,7 @@ def test_overview_top_stories_and_breakdowns(seeded):
 # -- 信息流: search, saved views, export, actions -----------------------------------------------
 
 def stream(seeded) -> AppTest:
-    at = open_page("ui/pages/stream.py")
-    at.text_input(key="actor").input("张三").run()
-    return at
+    return open_page("ui/pages/stream.py")   # no account: the local single-user mode acts
 
 
 def test_stream_search_error_is_a_message(seeded):
@@ -226,7 +224,7 @@ def test_detail_actions_store_marks_and_corrections(seeded):
     with Store(seeded, readonly=True) as s:
         item = s.conn.execute("SELECT id FROM items WHERE title = '网店售卖假冒商标产品'").fetchone()[0]
         d = queries.item_detail(s, item)
-    assert d["negative"] is False and d["corrections"][-1]["user"] == "张三"
+    assert d["negative"] is False and d["corrections"][-1]["user"] == users.LOCAL_USER.username
     assert [m["mark"] for m in d["marks"]] == ["important"]
 
 
@@ -244,7 +242,6 @@ def test_handling_page_assigns_and_refuses(seeded):
     with Store(seeded, readonly=True) as s:
         listed = handling.handling_list(s, days=30)
     assert set(frame(at, "超期")["标题"]) == set(listed["title"])
-    at.text_input(key="actor").input("李四").run()
     pick(at, "handle_pick", "专利维权难")
     at.selectbox(key="handle_action").select("assign")   # form widgets commit on submit
     at.text_input(key="handle_unit").input("合肥市市场监管局")
@@ -260,7 +257,7 @@ def test_handling_page_assigns_and_refuses(seeded):
     with Store(seeded, readonly=True) as s:
         item = s.conn.execute("SELECT id FROM items WHERE title LIKE '专利维权难%'").fetchone()[0]
         hist = handling.history(s, item)
-    assert [(h["action"], h["actor"], h["unit"]) for h in hist] == [("assign", "李四", "合肥市市场监管局")]
+    assert [(h["action"], h["actor"], h["unit"]) for h in hist] == [("assign", users.LOCAL_USER.username, "合肥市市场监管局")]
     at.selectbox(key="handle_action").select("respond")
     at.text_input(key="handle_link").input("https://amr.ah.gov.cn/reply/1")
     at.form_submit_button[0].click().run()
@@ -299,14 +296,13 @@ def test_markup_in_handling_notes_and_view_names_stays_text(env, tmp_path, monke
     monkeypatch.setenv("OPINION_DB", str(tmp_path / "fresh.db"))
     monkeypatch.setenv("OPINION_SOURCES", str(env / "sources.toml"))
     at = open_page("ui/pages/handling.py")
-    at.text_input(key="actor").input(XSS).run()
     pick(at, "handle_pick", "网店售卖假冒商标产品")
     at.selectbox(key="handle_action").select("dismiss")
     at.text_input(key="handle_reason").input(XSS)
     at.form_submit_button[0].click().run()
     assert not at.exception and any("无需处置" in s.value for s in at.success), [e.value for e in at.error]
     hist = frame(at, "操作人")
-    assert hist.iloc[-1]["操作人"] == XSS and hist.iloc[-1]["说明"] == XSS
+    assert hist.iloc[-1]["操作人"] == users.LOCAL_USER.username and hist.iloc[-1]["说明"] == XSS
     assert not at.get("html") and not [m for m in at.markdown if m.proto.allow_html]
 
 

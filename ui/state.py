@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from collectors.registry import SourceConfigError, load_sources
-from monitor import exports, handling, queries, story_store, view_store
+from monitor import exports, handling, queries, story_store, users, view_store
 from monitor import sample as sample_data
 from monitor.settings import Settings
 from monitor.store import AddCounts, Store
@@ -262,16 +262,32 @@ def write(db: str, fn, *args, **kwargs):
     return out
 
 
-def load_sample(db: str, s: Settings) -> AddCounts:
+def write_as(db: str, user: users.User, action: str, target: Any, detail: dict | None, fn, *args, **kwargs):
+    """`write` for core functions that do not audit themselves: the write and its audit entry, all or nothing."""
+    with Store(db) as w:
+        with w.atomic():
+            out = fn(w, *args, **kwargs)
+            users.audit(w, user, action, str(target), detail or {})
+    clear_queries()
+    return out
+
+
+def load_sample(db: str, s: Settings, user: users.User | None = None) -> AddCounts:
+    """Loads the sample; a staff click (`user`) is audited, the first-run autoload is not."""
     with Store(db) as w:
         counts = sample_data.load_sample(w, judge(), s.sample_file)
+        if user is not None:
+            users.audit(w, user, "sample.load", str(s.sample_file), {"new": counts.new})
     clear_queries()
     return counts
 
 
-def remove_sample(db: str) -> int:
+def remove_sample(db: str, user: users.User | None = None) -> int:
     with Store(db) as w:
-        n = sample_data.remove_sample(w)
+        with w.atomic():
+            n = sample_data.remove_sample(w)
+            if user is not None:
+                users.audit(w, user, "sample.remove", "", {"removed": n})
     clear_queries()
     return n
 

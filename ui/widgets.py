@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from monitor import queries
+from monitor import queries, users
 from monitor.settings import Settings
 from ui import state
 
@@ -80,14 +80,25 @@ def sidebar(s: Settings, db: str) -> None:
         st.caption(f"页面每 {s.refresh_seconds} 秒自动刷新")
 
 
-def _remove_sample(db: str) -> None:
-    n = state.remove_sample(db)
+SAMPLE_ADMIN_ONLY = "只有管理员可以载入或清除示例数据。"
+
+
+def _remove_sample(db: str, user: users.User) -> None:
+    user = still_signed_in(db, user)
+    if not users.can(user, "manage_sample"):
+        st.session_state["sample_message"] = SAMPLE_ADMIN_ONLY
+        return
+    n = state.remove_sample(db, user)
     st.session_state["sample_message"] = f"已清除示例数据 {n} 条。"
 
 
-def _load_sample(db: str, s: Settings) -> None:
+def _load_sample(db: str, s: Settings, user: users.User) -> None:
+    user = still_signed_in(db, user)
+    if not users.can(user, "manage_sample"):
+        st.session_state["sample_message"] = SAMPLE_ADMIN_ONLY
+        return
     try:
-        counts = state.load_sample(db, s)
+        counts = state.load_sample(db, s, user)
     except Exception as e:  # a missing model or file is shown, not raised as a traceback
         st.session_state["sample_message"] = f"示例数据载入失败：{e}"
     else:
@@ -96,24 +107,31 @@ def _load_sample(db: str, s: Settings) -> None:
 
 def sample_notice(s: Settings, db: str) -> None:
     """The 示例数据 banner while any sample item is stored, with its one-click removal;
-    on an empty database, the one-click load instead."""
+    on an empty database, the one-click load instead. Only roles with manage_sample get the buttons."""
+    from ui import auth  # imported here: ui.auth imports this module
     if msg := st.session_state.pop("sample_message", None):
         st.toast(msg)
     counts = state.item_counts(db, state.tick(s))
-    if counts["sample"]:
-        with st.container(border=True):
-            left, right = st.columns([4, 1], vertical_alignment="center")
+    if not counts["sample"] and counts["total"]:
+        return
+    user = auth.current_user(state.store(db), s)
+    allowed = users.can(user, "manage_sample")
+    with st.container(border=True):
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        if counts["sample"]:
             left.info(f"示例数据：当前显示的 {counts['sample']} 条信息来自随产品附带的示例语料（真实公开报道，"
                       "用于演示），不是本单位采集的结果。开始采集后可一键清除。", icon=":material/info:")
-            right.button("清除示例数据", key="remove_sample", icon=":material/delete:",
-                         on_click=_remove_sample, args=(db,), type="primary")
-    elif not counts["total"]:
-        with st.container(border=True):
-            left, right = st.columns([4, 1], vertical_alignment="center")
+            if allowed:
+                right.button("清除示例数据", key="remove_sample", icon=":material/delete:",
+                             on_click=_remove_sample, args=(db, user), type="primary")
+        else:
             left.info("数据库中还没有任何信息。可以先载入示例数据了解系统，或启动采集（python -m collectors run）。",
                       icon=":material/inbox:")
-            right.button("载入示例数据", key="load_sample", icon=":material/download:",
-                         on_click=_load_sample, args=(db, s))
+            if allowed:
+                right.button("载入示例数据", key="load_sample", icon=":material/download:",
+                             on_click=_load_sample, args=(db, s, user))
+        if not allowed:
+            right.caption(SAMPLE_ADMIN_ONLY)
 
 
 # -- overview ----------------------------------------------------------------------------
@@ -426,9 +444,17 @@ def source_health_table(frame: pd.DataFrame) -> None:
 
 # -- actions (writes go through state.write; failures are messages, nothing changes) ------
 
-def actor_input() -> str:
-    """Who is acting: recorded with every mark, correction and handling move (accounts come later)."""
-    return st.sidebar.text_input("操作人", key="actor", placeholder="填写姓名后可标记、更正和处置").strip()
+def refusal(user: users.User | None, what: str, who: str = "") -> str:
+    """The short note shown where a control is withheld: read-only accounts, or a role made for other work."""
+    need = f"（需要{who}角色）" if who else ""
+    if user is None or user.role == "viewer":
+        return f"当前角色为只读，不能{what}{need}。"
+    return f"当前角色为“{users.ROLE_LABELS.get(user.role, user.role)}”，不能{what}{need}。"
+
+
+def acting_as(user: users.User) -> None:
+    """Who the page's writes will be recorded under (the signed-in account, or the local user)."""
+    st.caption(f"当前用户：{user.label}")
 
 
 def _flash(kind: str, msg: str) -> None:
@@ -441,37 +467,67 @@ def show_flash() -> None:
         (st.success if kind == "ok" else st.error)(msg)
 
 
-def _act(db: str, label: str, fn, *args, **kwargs) -> None:
+VIEW_ACTIONS = ("handle", "edit_cases")
+
+
+def still_signed_in(db: str, user: users.User) -> users.User | None:
+    """The user as stored now (role changed, account disabled, login expired since the button was drawn?)."""
+    from ui import auth  # imported here: ui.auth imports this module
+    now = auth.current_user(state.store(db), state.settings())
+    return now if now is not None and now.username == user.username else None
+
+
+def _act(db: str, label: str, user: users.User, need: str | tuple[str, ...], audit: tuple[str, Any, dict], fn,
+         *args, **kwargs) -> None:
+    """One write as `user`: refused unless the role may do `need` (any of them); recorded in the audit log as
+    `audit`. Checked again here because a click is handled on the run after the one that drew the button."""
+    user = still_signed_in(db, user)
+    if not any(users.can(user, a) for a in ((need,) if isinstance(need, str) else need)):
+        _flash("error", f"{label}未完成：{refusal(user, '修改')}")
+        return
     try:
-        state.write(db, fn, *args, **kwargs)
+        state.write_as(db, user, *audit, fn, *args, **kwargs)
     except (ValueError, KeyError) as e:
         _flash("error", f"{label}未完成：{e.args[0] if e.args else e}")
     else:
         _flash("ok", f"{label}已保存。")
 
 
-def item_actions(db: str, d: Mapping[str, Any], actor: str) -> None:
-    """标记重要 / 已读 / 误判, and corrected polarity or IP type for one item."""
+def can_save_views(user: users.User) -> bool:
+    # Saved views are shared by all staff: anyone who works on items (not read-only accounts) may change them.
+    return any(users.can(user, a) for a in VIEW_ACTIONS)
+
+
+def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
+    """标记重要 / 已读 / 误判, and corrected polarity or IP type for one item (roles with `handle`)."""
     from monitor import mark_store
     from monitor.store import Store
     from sentiment.judgement import IP_TYPES
 
-    if not actor:
-        st.caption("在左侧填写“操作人”后，可以标记重要、已读、误判或更正倾向和类型。")
+    if not users.can(user, "handle"):
+        st.caption(refusal(user, "标记、误判或更正", "处置或管理员"))
         return
+    name = user.username
     item_id = int(d["id"])
     a, b, c = st.columns(3)
     important = any(m["mark"] == "important" for m in d.get("marks") or [])
+
+    def act(label, audit_action, detail, fn, *args):
+        return dict(on_click=_act, args=(db, label, user, "handle", (audit_action, item_id, detail), fn, *args))
+
     a.button("取消重要" if important else "标记重要", key="act_important", icon=":material/star:",
-             on_click=_act, args=(db, "标记", mark_store.set_mark, item_id, "important", actor, not important))
+             **act("标记", "item.mark", {"mark": "important", "on": not important},
+                   mark_store.set_mark, item_id, "important", name, not important))
     b.button("标记已读", key="act_read", icon=":material/done:",
-             on_click=_act, args=(db, "标记", mark_store.set_mark, item_id, "read", actor, True))
+             **act("标记", "item.mark", {"mark": "read", "on": True}, mark_store.set_mark, item_id, "read", name, True))
     if d.get("negative"):
         c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:",
-                 on_click=_act, args=(db, "误判更正", Store.apply_correction, item_id, "negative", "no", actor))
+                 **act("误判更正", "item.correct", {"field": "negative", "value": "no"},
+                       Store.apply_correction, item_id, "negative", "no", name))
     else:
         c.button("应为负面", key="act_negative", icon=":material/report:",
-                 on_click=_act, args=(db, "更正", Store.apply_correction, item_id, "negative", "yes", actor))
+                 **act("更正", "item.correct", {"field": "negative", "value": "yes"},
+                       Store.apply_correction, item_id, "negative", "yes", name))
     with st.form("correct_item", border=True):
         e, f = st.columns(2)
         pol = e.selectbox("更正倾向", list(POLARITY_LABELS), format_func=polarity_label,
@@ -484,19 +540,22 @@ def item_actions(db: str, d: Mapping[str, Any], actor: str) -> None:
         if st.form_submit_button("保存更正"):
             changed = False
             if pol != d.get("polarity"):
-                _act(db, "倾向更正", Store.apply_correction, item_id, "polarity", pol, actor, note)
+                _act(db, "倾向更正", user, "handle", ("item.correct", item_id, {"field": "polarity", "value": pol}),
+                     Store.apply_correction, item_id, "polarity", pol, name, note)
                 changed = True
             if ipt != d.get("ip_type"):
-                _act(db, "类型更正", Store.apply_correction, item_id, "ip_type", ipt, actor, note)
+                _act(db, "类型更正", user, "handle", ("item.correct", item_id, {"field": "ip_type", "value": ipt}),
+                     Store.apply_correction, item_id, "ip_type", ipt, name, note)
                 changed = True
             if not changed:
                 _flash("error", "与当前判定相同，没有需要保存的更正。")
             st.rerun()
 
 
-def saved_views_bar(db: str, f: queries.ItemFilter, tick: int, actor: str, key: str = "flt") -> None:
+def saved_views_bar(db: str, f: queries.ItemFilter, tick: int, user: users.User, key: str = "flt") -> None:
     from monitor import view_store
     views = state.saved_views(db, tick)
+    writable = can_save_views(user)
     with st.expander("保存的视图", icon=":material/bookmarks:"):
         a, b = st.columns(2)
         names = [v["name"] for v in views]
@@ -504,10 +563,17 @@ def saved_views_bar(db: str, f: queries.ItemFilter, tick: int, actor: str, key: 
         if chosen:
             v = next(v for v in views if v["name"] == chosen)
             a.button("应用", key="view_apply", on_click=apply_view, args=(v, key))
-            a.button("删除", key="view_delete", on_click=_act, args=(db, "删除视图", view_store.delete_view, chosen))
+            if writable:
+                a.button("删除", key="view_delete", on_click=_act,
+                         args=(db, "删除视图", user, VIEW_ACTIONS, ("view.delete", chosen, {}),
+                               view_store.delete_view, chosen))
+        if not writable:
+            b.caption(refusal(user, "保存或删除视图", "处置、编辑或管理员"))
+            return
         name = b.text_input("把当前筛选保存为", key="view_name", max_chars=view_store.MAX_NAME)
         b.button("保存视图", key="view_save", on_click=_act,
-                 args=(db, "视图", view_store.save_view, name, f, actor or "", st.session_state.get(f"{key}_time")))
+                 args=(db, "视图", user, VIEW_ACTIONS, ("view.save", name, {}), view_store.save_view, name, f,
+                       user.username, st.session_state.get(f"{key}_time")))
 
 
 def export_panel(db: str, f: queries.ItemFilter) -> None:

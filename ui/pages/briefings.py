@@ -14,9 +14,10 @@ import streamlit as st
 from briefing import charts, issue
 from briefing.build import DEFAULT_UNIT, EDIT_LABELS, PLATFORM_LABELS, STATUS_LABELS, BriefingData, build
 from briefing.period import Period, PeriodError, date_range, day, last_full_week, week
+from monitor import users
 from monitor.queries import beijing_today
 from monitor.store import Store, StoreError
-from ui import state
+from ui import auth, state, widgets
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -50,6 +51,7 @@ try:
 except StoreError as e:
     st.error(f"无法打开数据库：{e}")
     st.stop()
+user = auth.page_user(state.store(db), settings)
 
 today = beijing_today()
 c1, c2, c3 = st.columns([1, 2, 2])
@@ -173,11 +175,17 @@ if data.coverage.rows:
                  hide_index=True, width="stretch")
 
 st.divider()
-if st.button(f"生成 Word（{period.year}年第{number}期）", type="primary", key="br_make"):
+if not auth.can(user, "edit_briefings"):
+    # Generating the Word file issues the briefing (numbers it and stores its texts): an editor's act.
+    st.caption(f"当前用户：{user.label}。" + widgets.refusal(user, "签发简报（生成 Word）", "编辑或管理员"))
+elif st.button(f"生成 Word（{period.year}年第{number}期）", type="primary", key="br_make"):
     sources, _ = state.load_source_list(settings.sources_file, settings.rsshub_base)
     try:
         with Store(db) as store:
+            # Not one transaction: rendering the .docx must not hold the write lock the collector needs.
             made, content = issue.make(store, period, sources=sources, unit=unit, edits=edits)
+            users.audit(store, user, "briefing.issue", f"{period.kind} {period.label}",
+                        {"issue": made.issue_label, "unit": unit})
     except StoreError as e:
         st.error(f"生成失败：{e}")
     else:

@@ -15,18 +15,31 @@ from casebook import discovery, publication, workflow
 from casebook.amounts import describe
 from casebook.deidentify import KIND_LABELS
 from casebook.models import CHANNELS, DETAIL_LEVELS, FIELD_LABELS, IP_TYPES, STATES, channel_label, gap_labels, \
-    ip_label, state_label
+    ip_label, source_line, state_label
+from monitor import users
 from monitor.case_store import CaseStore
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
+from ui import auth, widgets
 
 ALL = "全部"
+# The casebook workflow's role for each account role allowed to edit cases. Approving and returning are the
+# reviewer's moves: an account's editor may not approve, admin (the workflow's admin) may.
+CASEBOOK_ROLES = {"editor": "editor", "admin": "admin"}
 FLAG_STATUS = {"open": "待处理", "resolved": "已修改", "waived": "已豁免"}
 
 
 def _done(message: str) -> None:
     st.session_state["cb_message"] = message
     st.rerun()
+
+
+def _write(action: str, target: str, detail: dict, fn, *args, **kwargs):
+    """One casebook write and its audit entry, all or nothing; WorkflowError etc. reach the caller."""
+    with cs.atomic():
+        out = fn(*args, **kwargs)
+        users.audit(store, user, action, target, detail)
+    return out
 
 
 def _label_options(mapping: dict[str, str]) -> list[str]:
@@ -41,19 +54,21 @@ def _cases_frame(cases: list[dict]) -> pd.DataFrame:
 
 
 st.title("典型案例")
+settings = Settings.load()
 try:
-    store = Store(Settings.load().db_path)
+    store = Store(settings.db_path)
 except StoreError as e:
     st.error(f"无法打开数据库：{e}")
     st.stop()
 cs = CaseStore(store)
+user = auth.page_user(store, settings)
+role = CASEBOOK_ROLES.get(user.role) if auth.can(user, "edit_cases") else None
+actor = user.username
+READ_ONLY = widgets.refusal(user, "新建、编辑或流转案例", "编辑或管理员")
+st.caption(f"当前用户：{user.label}" + ("" if role else f"。{READ_ONLY}"))
 
 if msg := st.session_state.pop("cb_message", None):
     st.success(msg)
-
-with st.sidebar:
-    actor = st.text_input("操作人", key="cb_actor")
-    role = st.selectbox("角色", list(workflow.ROLES), format_func=workflow.ROLES.get, key="cb_role")
 
 tab_list, tab_clues, tab_cov, tab_release = st.tabs(["案例库", "候选线索", "覆盖情况", "编发"])
 
@@ -75,26 +90,28 @@ with tab_list:
     cases = cs.search(text=q.strip(), states=[] if state_f == ALL else [state_f],
                       ip_type="" if ip_f == ALL else ip_f, channel="" if ch_f == ALL else ch_f,
                       region=region_f.strip(), year=None if year_f == ALL else int(year_f))
-    with st.expander("新建案例", expanded=False):
-        with st.form("cb_new_form"):
-            fresh = {"title": st.text_input("案件名称", key="cb_n_title"),
-                     "ip_type": st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get, key="cb_n_ip"),
-                     "channel": st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key="cb_n_ch"),
-                     "authority": st.text_input("办案机关", key="cb_n_auth"),
-                     "region": st.text_input("地区", key="cb_n_region"),
-                     "year": st.text_input("年份", value=str(date.today().year), key="cb_n_year"),
-                     "facts": st.text_area("基本案情", key="cb_n_facts"),
-                     "outcome": st.text_area("处理结果", key="cb_n_outcome"),
-                     "significance": st.text_area("典型意义", key="cb_n_sig"),
-                     "sources": st.text_area("来源链接（每行一个）", key="cb_n_src")}
-            create = st.form_submit_button("新建")
-        if create:
-            try:
-                new_id = workflow.create_case(store, fresh, actor=actor, role=role)
-            except (workflow.WorkflowError, ValueError) as e:
-                st.error(str(e))
-            else:
-                _done(f"已新建 {new_id}")
+    if role:
+        with st.expander("新建案例", expanded=False):
+            with st.form("cb_new_form"):
+                fresh = {"title": st.text_input("案件名称", key="cb_n_title"),
+                         "ip_type": st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get, key="cb_n_ip"),
+                         "channel": st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key="cb_n_ch"),
+                         "authority": st.text_input("办案机关", key="cb_n_auth"),
+                         "region": st.text_input("地区", key="cb_n_region"),
+                         "year": st.text_input("年份", value=str(date.today().year), key="cb_n_year"),
+                         "facts": st.text_area("基本案情", key="cb_n_facts"),
+                         "outcome": st.text_area("处理结果", key="cb_n_outcome"),
+                         "significance": st.text_area("典型意义", key="cb_n_sig"),
+                         "sources": st.text_area("来源链接（每行一个）", key="cb_n_src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。")}
+                create = st.form_submit_button("新建")
+            if create:
+                try:
+                    new_id = _write("case.create", fresh["title"], {}, workflow.create_case, store, fresh, actor=actor,
+                                    role=role)
+                except (workflow.WorkflowError, ValueError) as e:
+                    st.error(str(e))
+                else:
+                    _done(f"已新建 {new_id}")
     st.caption(f"共 {len(cases)} 件")
     st.dataframe(_cases_frame(cases), hide_index=True, width="stretch")
 
@@ -117,7 +134,7 @@ with tab_list:
             st.text("；".join(describe(a) for a in case["amounts"]))
         for s in case["sources"]:
             st.caption("来源")
-            st.text(s.get("url", ""))
+            st.text(source_line(s))
         if case["gaps"]:
             st.warning("待补：" + "、".join(gap_labels(case["gaps"])))
 
@@ -130,7 +147,7 @@ with tab_list:
                                         "状态": FLAG_STATUS.get(f["status"], f["status"]), "说明": f["note"]}
                                        for f in flags]), hide_index=True, width="stretch")
             open_ids = [f["id"] for f in flags if f["status"] == "open"]
-            if open_ids:
+            if open_ids and role:
                 with st.form("cb_flag_form"):
                     fid = st.selectbox("提示", open_ids, format_func=lambda i: next(
                         f"#{f['id']} {f['text']} → {f['suggestion']}" for f in flags if f["id"] == i), key="cb_flag")
@@ -140,56 +157,61 @@ with tab_list:
                     waive_btn = b.form_submit_button("豁免")
                 if apply_btn or waive_btn:
                     try:
-                        workflow.decide_flag(store, fid, "apply" if apply_btn else "waive", actor=actor, role=role,
-                                             note=reason)
+                        decision = "apply" if apply_btn else "waive"
+                        _write("case.flag", case["id"], {"flag": fid, "decision": decision}, workflow.decide_flag,
+                               store, fid, decision, actor=actor, role=role, note=reason)
                     except workflow.WorkflowError as e:
                         st.error(str(e))
                     else:
                         _done("已采用脱敏建议" if apply_btn else "已豁免该提示")
 
-        with st.expander("编辑案例", expanded=False):
-            with st.form("cb_edit_form"):
-                new = {k: st.text_input(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
-                       for k in ("title", "headline", "authority", "region", "case_number", "parties")}
-                new["year"] = st.text_input("年份", value=str(case["year"] or ""), key="cb_e_year")
-                new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get,
-                                              index=list(IP_TYPES).index(case["ip_type"]) if case["ip_type"]
-                                              in IP_TYPES else len(IP_TYPES) - 1, key="cb_e_ip")
-                new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get,
-                                              index=list(CHANNELS).index(case["channel"]) if case["channel"]
-                                              in CHANNELS else len(CHANNELS) - 1, key="cb_e_ch")
-                for k in ("gist", "facts", "outcome", "significance", "notes"):
-                    new[k] = st.text_area(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
-                new["keywords"] = st.text_input("关键词（逗号分隔）", value="，".join(case["keywords"]), key="cb_e_kw")
-                new["sources"] = st.text_area("来源链接（每行一个）", value="\n".join(x.get("url", "") for x in
-                                                                          case["sources"]), key="cb_e_src")
-                details = ["", *DETAIL_LEVELS]
-                new["detail"] = st.selectbox("核对状态", details, format_func=lambda d: DETAIL_LEVELS.get(d, "未标注"),
-                                             index=details.index(case["detail"]) if case["detail"] in details else 0,
-                                             key="cb_e_detail")
-                edit_note = st.text_input("修改说明（已发布案例必填，将生成新版本）", key="cb_e_note")
-                save = st.form_submit_button("保存")
-            if save:
-                try:
-                    workflow.edit_case(store, case["id"], new, actor=actor, role=role, note=edit_note)
-                except (workflow.WorkflowError, ValueError) as e:
-                    st.error(str(e))
-                else:
-                    _done("已保存")
+        if role:
+            with st.expander("编辑案例", expanded=False):
+                with st.form("cb_edit_form"):
+                    new = {k: st.text_input(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
+                           for k in ("title", "headline", "authority", "region", "case_number", "parties")}
+                    new["year"] = st.text_input("年份", value=str(case["year"] or ""), key="cb_e_year")
+                    new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get,
+                                                  index=list(IP_TYPES).index(case["ip_type"]) if case["ip_type"]
+                                                  in IP_TYPES else len(IP_TYPES) - 1, key="cb_e_ip")
+                    new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get,
+                                                  index=list(CHANNELS).index(case["channel"]) if case["channel"]
+                                                  in CHANNELS else len(CHANNELS) - 1, key="cb_e_ch")
+                    for k in ("gist", "facts", "outcome", "significance", "notes"):
+                        new[k] = st.text_area(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
+                    new["keywords"] = st.text_input("关键词（逗号分隔）", value="，".join(case["keywords"]), key="cb_e_kw")
+                    new["sources"] = st.text_area("来源链接（每行一个）", key="cb_e_src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。",
+                                                  value="\n".join(source_line(x) for x in case["sources"]))
+                    details = ["", *DETAIL_LEVELS]
+                    new["detail"] = st.selectbox("核对状态", details, format_func=lambda d: DETAIL_LEVELS.get(d, "未标注"),
+                                                 index=details.index(case["detail"]) if case["detail"] in details
+                                                 else 0,
+                                                 key="cb_e_detail")
+                    edit_note = st.text_input("修改说明（已发布案例必填，将生成新版本）", key="cb_e_note")
+                    save = st.form_submit_button("保存")
+                if save:
+                    try:
+                        _write("case.edit", case["id"], {"note": edit_note}, workflow.edit_case, store, case["id"], new,
+                               actor=actor, role=role, note=edit_note)
+                    except (workflow.WorkflowError, ValueError) as e:
+                        st.error(str(e))
+                    else:
+                        _done("已保存")
 
-        actions = workflow.allowed_actions(case["state"], role)
+        actions = workflow.allowed_actions(case["state"], role) if role else []
         if actions:
             c1, c2 = st.columns([1, 2])
             action = c1.selectbox("流转", actions, format_func=lambda a: workflow.MOVES[a].label, key="cb_action")
             note = c2.text_input("意见 / 理由（退回、修订必填）", key="cb_move_note")
             if st.button("执行", key="cb_move"):
                 try:
-                    moved = workflow.move(store, case["id"], action, actor=actor, role=role, note=note)
+                    moved = _write("case.move", case["id"], {"action": action, "note": note}, workflow.move, store,
+                                   case["id"], action, actor=actor, role=role, note=note)
                 except workflow.WorkflowError as e:
                     st.error(str(e))
                 else:
                     _done(f"{moved['id']} 已{workflow.MOVES[action].label}：{state_label(moved['state'])}")
-        else:
+        elif role:
             st.caption(f"当前角色对{state_label(case['state'])}状态的案例没有可执行的流转。")
 
         st.markdown("**审核记录**")
@@ -207,9 +229,11 @@ with tab_list:
 # -- 候选线索 -----------------------------------------------------------------------
 with tab_clues:
     st.caption("从已采集的舆情条目中找出报道已办结执法或判决的条目（查处、罚款、判决、判赔、查获、移送……），建为线索。")
-    if st.button("发现候选案例", key="cb_discover"):
+    if not role:
+        st.caption(READ_ONLY)
+    elif st.button("发现候选案例", key="cb_discover"):
         try:
-            found = discovery.discover(store, actor=actor or "discovery")
+            found = _write("case.discover", "", {}, discovery.discover, store, actor=actor)
         except workflow.WorkflowError as e:
             st.error(str(e))
         else:
@@ -246,10 +270,13 @@ with tab_release:
     issuer = r1.text_input("发布单位", value=publication.DEFAULT_ISSUER, key="cb_r_issuer")
     issued_on = r2.date_input("落款日期", value=date.today(), key="cb_r_date")
     label = "生成征求意见稿" if draft else "生成正式发布稿（所选案例将标为已发布）"
-    if st.button(label, key="cb_r_build"):
+    if not role:
+        st.caption(READ_ONLY)
+    elif st.button(label, key="cb_r_build"):
         try:
-            out = publication.make_release(store, chosen, title=title, preface=preface or None, issuer=issuer,
-                                           issued_on=issued_on, draft=draft, actor=actor or "", role=role)
+            out = _write("case.release", title, {"cases": chosen, "draft": draft}, publication.make_release, store,
+                         chosen, title=title, preface=preface or None, issuer=issuer, issued_on=issued_on,
+                         draft=draft, actor=actor, role=role)
         except (publication.ReleaseError, workflow.WorkflowError) as e:
             st.error(str(e))
         else:

@@ -3,14 +3,15 @@ import pandas as pd
 import streamlit as st
 
 from monitor import handling
-from ui import state, widgets
+from ui import auth, state, widgets
 
 settings = state.settings()
 db = state.db_key(settings)
 tick = state.tick(settings)
-actor = widgets.actor_input()
+user = auth.page_user(state.store(db), settings)
 
 st.title("负面处置")
+widgets.acting_as(user)
 widgets.show_flash()
 c1, c2 = st.columns([1, 3])
 days = c1.selectbox("时间范围", [7, 30, 90, 365], index=1, format_func=lambda d: f"近{d}天", key="handle_days")
@@ -66,8 +67,8 @@ else:
     st.caption("尚无处置记录。")
 
 allowed = [a for (s, a) in handling.MOVES if s == row["state"]]
-if not actor:
-    st.info("在左侧填写“操作人”后可以办理。")
+if not auth.can(user, "handle"):
+    st.caption(widgets.refusal(user, "办理负面事件", "处置或管理员"))
     st.stop()
 with st.form("handle_form"):
     action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key="handle_action")
@@ -79,8 +80,10 @@ with st.form("handle_form"):
     reason = st.text_input("理由（无需处置时必填）", key="handle_reason", max_chars=500)
     if st.form_submit_button("提交"):
         try:
-            move = state.write(db, handling.transition, int(chosen), action, actor, unit=unit, due=due,
-                               note=note, link=link, reason=reason)
+            move = state.write_as(db, user, "handling.move", int(chosen),
+                                  {"action": action, "unit": unit, "due": due, "reason": reason},
+                                  handling.transition, int(chosen), action, user.username, unit=unit, due=due,
+                                  note=note, link=link, reason=reason)
         except handling.HandlingError as e:
             st.error(f"未办理：{e}")
         else:

@@ -2,17 +2,18 @@
 import streamlit as st
 
 from monitor.queries import beijing_today
-from ui import state, widgets
+from ui import auth, state, widgets
 
 settings = state.settings()
 db = state.db_key(settings)
 tick = state.tick(settings)
-actor = widgets.actor_input()
+user = auth.page_user(state.store(db), settings)
 
 st.title("信息流")
+widgets.acting_as(user)
 widgets.show_flash()
 flt = widgets.filter_bar(state.filter_options(db, tick), beijing_today())
-widgets.saved_views_bar(db, flt, tick, actor)
+widgets.saved_views_bar(db, flt, tick, user)
 result = state.item_list(db, flt, tick)
 if result.error:
     st.error(f"检索式有误：{result.error}", icon=":material/error:")
@@ -31,4 +32,4 @@ else:
         detail = state.item_detail(db, chosen, tick)
         widgets.item_detail(detail)
         if detail is not None:
-            widgets.item_actions(db, detail, actor)
+            widgets.item_actions(db, detail, user)
