@@ -319,6 +319,24 @@ MIGRATIONS: list[tuple[str, str]] = [
             UNIQUE (kind, period_start, period_end)
         );
     """),
+    ("0011_collect_requests", """
+        -- 立即采集: the dashboard inserts a request; the collector process (run --every) claims
+        -- it, runs one pass over every enabled source and records its progress here.
+        CREATE TABLE collect_requests (
+            id INTEGER PRIMARY KEY,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',   -- pending | running | done | failed
+            started_at TEXT,
+            finished_at TEXT,
+            total INTEGER NOT NULL DEFAULT 0,         -- sources in the pass
+            done INTEGER NOT NULL DEFAULT 0,          -- sources finished so far
+            new INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,        -- sources that ended in error
+            message TEXT
+        );
+        CREATE INDEX ix_collect_requests_status ON collect_requests(status, id);
+    """),
     ("0020_alerts", """
         -- Rules are edited on the 预警 page; params and delivery are JSON validated by monitor.alerts.
         CREATE TABLE alert_rules (

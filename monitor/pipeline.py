@@ -7,6 +7,13 @@ keeps everything (the user chose that file). A failing source is a row in
 source's items are stored, so a crash in between re-fetches instead of
 skipping items. `run_forever` is the long-running collector process: one
 writer per database, guarded by a lock file beside it.
+
+Per-source backoff: after BACKOFF_AFTER failed runs in a row, `run_forever`
+skips the source until its backoff (its interval doubled per further failure,
+at most MAX_BACKOFF) has passed since the last failure. A skipped source
+writes no run (that would only lengthen its own streak); it is logged, and the
+信息源 page already shows the streak. `run --once` and 立即采集 ignore backoff:
+someone asked for every source now.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from collectors.base import FetchResult, Item
 from collectors.reader import read_feed
 from collectors.registry import Source
 from collectors.schemes import Scheme, matching_schemes, select_items
+from monitor import request_store
 from monitor.store import AddCounts, Store
 from sentiment.judgement import Judgement
 
@@ -41,6 +49,10 @@ BATCH = 500
 # that several offices' collectors (or a restarted one) do not hit sources in step.
 MAX_JITTER_S = 60.0
 JITTER_SHARE = 0.1
+BACKOFF_AFTER = 3
+# How often the waiting collector looks for a 立即采集 request from the dashboard.
+REQUEST_POLL_S = 5.0
+MAX_BACKOFF = timedelta(hours=24)
 
 
 class Judge(Protocol):
@@ -217,13 +229,36 @@ def due_sources(sources: Sequence[Source], last_started: dict[str, datetime], no
             (s.name not in last_started or now - last_started[s.name] >= timedelta(minutes=s.interval_minutes))]
 
 
+def backoff_until(source: Source, failures: int, last_failure: datetime) -> datetime | None:
+    """When a source that failed `failures` times in a row may be tried again; None when it is not backed off."""
+    if failures < BACKOFF_AFTER:
+        return None
+    doublings = min(failures - BACKOFF_AFTER + 1, 16)
+    wait = min(MAX_BACKOFF, timedelta(minutes=max(1, source.interval_minutes)) * 2 ** doublings)
+    return last_failure + wait
+
+
+def backed_off(sources: Sequence[Source], streaks: dict[str, tuple[int, str]],
+               now: datetime) -> tuple[list[Source], list[tuple[Source, datetime]]]:
+    """Split sources into (to collect, [(skipped, until)]) given `queries.failure_streaks`."""
+    keep, skipped = [], []
+    for s in sources:
+        failures, last = streaks.get(s.name, (0, None))
+        until = backoff_until(s, failures, datetime.fromisoformat(last)) if last else None
+        if until is not None and now < until:
+            skipped.append((s, until))
+        else:
+            keep.append(s)
+    return keep, skipped
+
+
 def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source]], store: Store, judge: Judge,
                 client, *, load_schemes: Callable[[], Sequence[Scheme] | None] | None = None,
                 lock_path: str | Path | None = None, rounds: int | None = None,
                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[float], float] | None = None,
                 on_report: Callable[[SourceReport, int, int], None] | None = None,
                 after_pass: Callable[[Sequence[Source]], None] | None = None,
-                stop: threading.Event | None = None) -> int:
+                stop: threading.Event | None = None, poll_s: float | None = None) -> int:
     """Collect every `every_minutes` until interrupted (or for `rounds` rounds). Returns rounds completed.
 
     `after_pass(sources)` runs after each round (alert evaluation lives there, in
@@ -235,9 +270,16 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
     (a broken edit keeps the previous version and is logged). A source is
     collected when its own `interval_minutes` has passed. KeyboardInterrupt ends
     the loop cleanly: the lock is released and an interrupted run is recorded.
+
+    立即采集: a pending request (monitor.request_store) makes a round collect every
+    enabled source, recording progress. With `poll_s` (the CLI uses
+    REQUEST_POLL_S) the wait is cut into slices of that length and a request
+    ends it early; without, the wait is one `sleep` call and requests are seen
+    when the next round starts.
     """
     if every_minutes <= 0:
         raise ValueError("every_minutes must be positive")
+    from monitor.queries import failure_streaks   # pandas is loaded only by the long-running process
     jitter = jitter or (lambda cap: random.uniform(0, cap))
     if stop is not None and sleep is time.sleep:
         sleep = stop.wait
@@ -247,6 +289,7 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
     schemes: Sequence[Scheme] | None = None
     done = 0
     with collection_lock(lock_path):
+        request_store.abandon_running(store)      # only the lock holder may judge a request abandoned
         try:
             while (rounds is None or done < rounds) and not (stop is not None and stop.is_set()):
                 try:
@@ -259,20 +302,71 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                     except ValueError as e:
                         log.error("schemes file not reloaded, keeping the previous schemes: %s", e)
                 now = datetime.now(timezone.utc)
-                due = due_sources(sources, last_started, now)
+                request = request_store.pending(store)
+                if request is not None:
+                    due = [s for s in sources if s.enabled]      # asked for now: every source, no backoff
+                else:
+                    due, skipped = backed_off(due_sources(sources, last_started, now), failure_streaks(store),
+                                              now)
+                    for s, until in skipped:
+                        log.warning("source %s skipped after repeated failures until %s UTC (退避中)",
+                                    s.name, until.isoformat(timespec="minutes"))
                 for s in due:
                     last_started[s.name] = now
-                run_once(due, store, judge, client, schemes=schemes, on_report=on_report, stop=stop)
+                _run_round(due, store, judge, client, schemes, on_report, stop, request)
                 if after_pass is not None:
                     after_pass(sources)
                 done += 1
                 if (rounds is not None and done >= rounds) or (stop is not None and stop.is_set()):
                     break
                 wait = every_minutes * 60
-                sleep(wait + jitter(min(MAX_JITTER_S, wait * JITTER_SHARE)))
+                pause = wait + jitter(min(MAX_JITTER_S, wait * JITTER_SHARE))
+                if poll_s:
+                    _wait_or_request(store, pause, sleep, stop, poll_s)
+                else:
+                    sleep(pause)
         except KeyboardInterrupt:
             log.info("collector stopped after %d round(s)", done)
     return done
+
+
+def _run_round(due: Sequence[Source], store: Store, judge: Judge, client, schemes, on_report, stop,
+               request: int | None) -> None:
+    """One round; when it answers a 立即采集 request, progress is recorded after every source."""
+    if request is None:
+        run_once(due, store, judge, client, schemes=schemes, on_report=on_report, stop=stop)
+        return
+    request_store.mark_started(store, request, len(due))
+    tally = {"new": 0, "failed": 0}
+
+    def report_progress(report: SourceReport, i: int, total: int) -> None:
+        tally["new"] += report.new
+        tally["failed"] += report.status == "error"
+        request_store.mark_progress(store, request, done=i, new=tally["new"], failed=tally["failed"])
+        if on_report:
+            on_report(report, i, total)
+
+    try:
+        reports = run_once(due, store, judge, client, schemes=schemes, on_report=report_progress, stop=stop)
+    except BaseException as e:
+        request_store.mark_finished(store, request, ok=False, message=_describe(e))
+        raise
+    if len(reports) < len(due):
+        request_store.mark_finished(store, request, ok=False, message="采集进程停止，本次未完成")
+    else:
+        request_store.mark_finished(store, request, ok=True)
+
+
+def _wait_or_request(store: Store, seconds: float, sleep: Callable[[float], None],
+                     stop: threading.Event | None, poll_s: float) -> None:
+    """Wait `seconds` in slices of `poll_s`, ending early for a 立即采集 request or a stop."""
+    left = seconds
+    while left > 0 and not (stop is not None and stop.is_set()):
+        step = min(poll_s, left)
+        sleep(step)
+        left -= step
+        if request_store.pending(store) is not None:
+            return
 
 
 def _describe(e: BaseException) -> str:

@@ -550,7 +550,10 @@ def _spec(source: Any, key: str, default: Any = None) -> Any:
 
 SOURCE_HEALTH_COLUMNS = ["name", "kind", "platform", "url", "enabled", "configured", "last_started_at",
                          "last_finished_at", "status", "fetched", "new", "duplicate", "error",
-                         "last_ok_at", "runs", "failures_in_row", "stalled"]
+                         "last_ok_at", "runs", "failures_in_row", "stalled", "items_per_run"]
+
+# "Items per run" averages the most recent finished runs: recent enough to show a source drying up.
+ITEMS_PER_RUN_WINDOW = 10
 
 
 def source_health(store: Store, sources: Iterable[Any], stall_minutes: int = 180,
@@ -610,7 +613,30 @@ def _health_row(store: Store, name: str, spec: Any, configured: bool, run: dict 
         "duplicate": (run or {}).get("duplicate", 0), "error": (run or {}).get("error") or "",
         "last_ok_at": to_beijing_iso(last_ok), "runs": int(runs),
         "failures_in_row": _failures_in_row(store, name) if run else 0, "stalled": stalled,
+        "items_per_run": _items_per_run(store, name) if run else 0.0,
     }
+
+
+def _items_per_run(store: Store, name: str) -> float:
+    """Mean items read per finished run over the last ITEMS_PER_RUN_WINDOW runs (failed runs count as 0)."""
+    row = store.conn.execute(
+        "SELECT avg(fetched) FROM (SELECT fetched FROM runs WHERE source = ? AND status != 'running' "
+        "AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?)", (name, ITEMS_PER_RUN_WINDOW)).fetchone()
+    return round(float(row[0] or 0.0), 1)
+
+
+def failure_streaks(store: Store) -> dict[str, tuple[int, str]]:
+    """Sources whose latest finished runs failed: name -> (failures in a row, when the last one finished, UTC ISO).
+
+    The collector's per-source backoff reads this (monitor.pipeline.backed_off).
+    """
+    rows = store.conn.execute(
+        "SELECT r.source, count(*), max(r.finished_at) FROM runs r "
+        "LEFT JOIN (SELECT source, max(id) AS id FROM runs WHERE status IN ('ok', 'not_modified') "
+        "GROUP BY source) g ON g.source = r.source "
+        "WHERE r.status = 'error' AND r.finished_at IS NOT NULL AND r.id > coalesce(g.id, 0) "
+        "GROUP BY r.source")
+    return {source: (int(n), last) for source, n, last in rows}
 
 
 # -- export ------------------------------------------------------------------------

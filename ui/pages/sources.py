@@ -6,7 +6,8 @@ file, audited); the collector picks them up on its next round.
 import streamlit as st
 
 from collectors.registry import KINDS, PLATFORMS, SourceConfigError
-from monitor import intake, users
+from monitor import intake, request_store, users
+from monitor.store import Store
 from ui import auth, state, widgets
 
 KIND_LABELS = {"rss": "RSS / Atom 订阅", "cnipa": "国家知识产权局栏目列表", "govlist": "政府网站列表页"}
@@ -34,6 +35,37 @@ else:
     widgets.source_health_table(health)
 st.caption(f"超过 {settings.stall_minutes} 分钟没有成功采集的已启用信息源标为“停滞”。配置文件："
            f"{widgets.md_escape(str(settings.sources_file))}")
+
+
+
+@st.fragment(run_every=3)
+def collect_progress() -> None:
+    """The latest 立即采集 request as the collector process reports it (the dashboard never collects)."""
+    with Store(settings.db_path, readonly=True) as reader:
+        req = request_store.latest(reader)
+    if req is None:
+        return
+    label = request_store.STATUS_ZH.get(req["status"], req["status"])
+    line = f"立即采集（{req['requested_by']} 发起）：{label}"
+    if req["status"] in ("running", "done", "failed") and req["total"]:
+        line += f"，{req['done']}/{req['total']} 个信息源，新增 {req['new']} 条，失败 {req['failed']} 个"
+        st.progress(min(1.0, req["done"] / req["total"]))
+    if req["message"]:
+        line += f"（{req['message']}）"
+    st.caption(widgets.md_escape(line))
+    if req["status"] == "pending":
+        st.caption("等待采集进程（python -m collectors run --every N）领取；采集进程未运行时不会开始。")
+
+
+# Handlers and admins may ask the collector process for a pass; the page never collects itself.
+if auth.can(user, "handle"):
+    if st.button("立即采集", key="collect_now", icon=":material/sync:"):
+        try:
+            with auth.writer(settings) as w:
+                request_store.request_collect(w, user)
+        except users.UserError as e:
+            st.error(widgets.md_escape(str(e)), icon=":material/error:")
+collect_progress()
 
 if not auth.can(user, "edit_sources"):
     st.caption("只有管理员可以启用、停用、修改或新增信息源。")

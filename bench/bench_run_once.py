@@ -1,0 +1,107 @@
+"""Benchmark: one `python -m collectors run --once` over many local sources.
+
+A ThreadingHTTPServer on 127.0.0.1 serves SOURCES synthetic RSS feeds of ITEMS
+items each (titles marked [合成], links on the reserved .invalid domain, every
+item distinct). The collector runs as a subprocess against a fresh database with
+the real judge, its production retry policy and no per-host gap
+(OPINION_HOST_INTERVAL_S=0: every source shares the host 127.0.0.1, and the
+default gap would measure the politeness sleep, not the collector).
+
+Reports wall time (interpreter start, model load, fetch, parse, judge, dedup,
+store), new items per second, and the child's peak RSS (resource.getrusage).
+
+Usage: python bench/bench_run_once.py [--sources 50] [--items 200]
+Figures go to docs/benchmarks.md (by hand, with date, machine and load).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORDS = ["专利", "商标", "侵权", "维权", "执法", "假冒", "地理标志", "知识产权", "合肥", "芜湖", "蚌埠", "安庆"]
+
+
+def feed(source: int, items: int) -> bytes:
+    parts = []
+    for i in range(items):
+        a, b, c = WORDS[i % 12], WORDS[(i // 12) % 12], WORDS[(i + source) % 12]
+        parts.append(f"<item><title>[合成] 源{source} 第{i}条 {a}{b}纠纷 {c}通报</title>"
+                     f"<link>https://bench{source}.invalid/{i}.html</link>"
+                     f"<description>[合成] 源{source} 第{i}条：{a}{b}{c}案件办理情况，涉及{b}保护。</description>"
+                     f"<pubDate>Mon, 02 Jun 2025 {i % 24:02d}:{i % 60:02d}:00 +0800</pubDate></item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>[合成] bench {source}'
+            f"</title><link>https://bench{source}.invalid/</link>{''.join(parts)}</channel></rss>").encode()
+
+
+def serve(sources: int, items: int) -> tuple[ThreadingHTTPServer, str]:
+    bodies = {f"/f{s}.xml": feed(s, items) for s in range(sources)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            return None
+
+        def do_GET(self):
+            body = bodies.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sources", type=int, default=50)
+    ap.add_argument("--items", type=int, default=200)
+    args = ap.parse_args()
+    httpd, base = serve(args.sources, args.items)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "sources.toml").write_text("".join(
+            f'[[sources]]\nname = "bench{s}"\nurl = "{base}/f{s}.xml"\nkind = "rss"\nplatform = "news"\n'
+            f"always_relevant = true\n\n" for s in range(args.sources)), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPINION_")}
+        env.update(OPINION_HOST_INTERVAL_S="0", PYTHONIOENCODING="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "collectors", "run", "--once", "--json",
+                               "--sources", str(tmp / "sources.toml"), "--db", str(tmp / "bench.db")],
+                              cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8")
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        httpd.shutdown()
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return 1
+        reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        new = sum(r["new"] for r in reports)
+        failed = sum(r["status"] == "error" for r in reports)
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load {os.getloadavg()[0]:.2f}")
+    print(f"sources {args.sources} x items {args.items}: new {new}, failed sources {failed}")
+    print(f"wall {wall:.2f} s, {new / wall:.0f} new items/s end to end (incl. start and model load)")
+    print(f"child CPU {after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime:.2f} s, "
+          f"peak RSS {after.ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
