@@ -18,7 +18,7 @@ ADDED_KEYS = ("negative", "p_negative", "polarity", "ip_type", "region", "reason
 
 
 class BadLine(ValueError):
-    pass
+    """One input line that is not a JSON object with a usable `text`; reported and skipped."""
 
 
 def parse_line(raw: bytes) -> dict | None:

@@ -26,7 +26,7 @@ ENFORCEMENT = re.compile(r"查处|查获|查獲|查處|捣毁|搗毀|破获|破�
 
 
 class EvalDataError(ValueError):
-    pass
+    """The evaluation file cannot be used (missing labels, unreadable lines)."""
 
 
 def read_eval(path: Path) -> list[tuple[Example, dict]]:

@@ -7,6 +7,7 @@ overview, and saves a screenshot to test-artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -43,12 +44,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, deadline: float) 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
+        with contextlib.suppress(OSError):   # not listening yet: try again shortly
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.read().strip() == b"ok":
                     return
-        except OSError:
-            pass
         time.sleep(0.3)
     pytest.fail(f"streamlit did not become healthy:\n{log.read_text(errors='replace')[-2000:]}")
 

@@ -58,7 +58,7 @@ class Robot:
                 self.wfile.write(data)
 
             def log_message(self, *args):
-                pass
+                """Keep the test output free of the server's request log."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
