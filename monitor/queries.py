@@ -141,88 +141,49 @@ def _window(days: int, now: datetime | None) -> tuple[date, str, str]:
     return start, day_start_iso(start), day_start_iso(today + timedelta(days=1))
 
 
+def _window_days(days: int, now: datetime | None) -> tuple[date, date]:
+    """The dashboard's "last N days" as a period: whole Beijing days up to today."""
+    start, _, _ = _window(days, now)
+    return start, beijing_today(now)
+
+
+# The dashboard's windows are periods ending today: each delegates to its period_* twin
+# below, so the dashboard and the briefing run the same SQL for the same days.
+
 def daily_trend(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """One row per Beijing day and polarity (zeros filled): columns day, polarity, count."""
-    start, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT date(published_at, '+8 hours') AS day, coalesce(polarity, 'neutral'), count(*) "
-        "FROM items WHERE published_at >= ? AND published_at < ? GROUP BY 1, 2", (lo, hi)).fetchall()
-    counts = {(r[0], r[1]): r[2] for r in rows}
-    out = []
-    for i in range((beijing_today(now) - start).days + 1):
-        d = (start + timedelta(days=i)).isoformat()
-        out.extend((d, p, counts.get((d, p), 0)) for p in POLARITIES)
-    frame = pd.DataFrame(out, columns=["day", "polarity", "count"])
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
+    return period_trend(store, *_window_days(days, now))
 
 
 def top_sources(store: Store, days: int = 30, limit: int = 10, now: datetime | None = None) -> pd.DataFrame:
     """Sources by item count in the window: columns source, count, negative."""
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT source, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY source ORDER BY n DESC, source LIMIT ?",
-        (lo, hi, max(1, min(int(limit), 100)))).fetchall()
-    return _frame(rows, ["source", "count", "negative"])
+    return period_sources(store, *_window_days(days, now), limit=max(1, min(int(limit), 100)))
 
 
 def ip_type_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Items by primary IP type (every type listed, zeros kept): columns ip_type, count, negative."""
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT coalesce(ip_type, '其他'), count(*), coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
-    got = {r[0]: (r[1], r[2]) for r in rows}
-    order = list(IP_TYPES) + sorted(set(got) - set(IP_TYPES))
-    return pd.DataFrame([(t, *got.get(t, (0, 0))) for t in order], columns=["ip_type", "count", "negative"])
+    return period_ip_types(store, *_window_days(days, now))
 
 
 def city_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Anhui items by city, all 16 cities listed (zeros show where nothing was heard):
     columns city, count, negative; items naming only the province are left out."""
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT city, count(*), coalesce(sum(negative = 1), 0) FROM items "
-        # "+": stay on the covering time index; ix_items_region would read every Anhui row.
-        "WHERE +province = '安徽' AND +city != '' AND published_at >= ? AND published_at < ? GROUP BY city",
-        (lo, hi)).fetchall()
-    got = {r[0]: (r[1], r[2]) for r in rows}
-    order = list(ANHUI_CITIES) + sorted(set(got) - set(ANHUI_CITIES))
-    frame = pd.DataFrame([(c, *got.get(c, (0, 0))) for c in order], columns=["city", "count", "negative"])
-    return frame.sort_values(["count", "city"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return period_cities(store, *_window_days(days, now))
 
 
 def province_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Items by province (where one is stated): columns province, count, negative."""
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT province, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE province != '' AND published_at >= ? AND published_at < ? "
-        "GROUP BY province ORDER BY n DESC, province", (lo, hi)).fetchall()
-    return _frame(rows, ["province", "count", "negative"])
+    return period_provinces(store, *_window_days(days, now))
 
 
 def platform_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Items by platform (news, government, social, ...): columns platform, count, negative."""
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT platform, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY platform ORDER BY n DESC, platform",
-        (lo, hi)).fetchall()
-    return _frame(rows, ["platform", "count", "negative"])
+    return period_platforms(store, *_window_days(days, now))
 
 
 def channel_breakdown(store: Store, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Items by enforcement channel (行政执法, 司法, ...; every channel listed): columns channel, count, negative."""
-    from sentiment.judgement import CHANNELS
-    _, lo, hi = _window(days, now)
-    rows = store.conn.execute(
-        "SELECT coalesce(channel, '其他'), count(*), coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
-    got = {r[0]: (r[1], r[2]) for r in rows}
-    order = list(CHANNELS) + sorted(set(got) - set(CHANNELS))
-    return pd.DataFrame([(c, *got.get(c, (0, 0))) for c in order], columns=["channel", "count", "negative"])
+    return period_channels(store, *_window_days(days, now))
 
 
 def window_bounds(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -727,47 +688,60 @@ def period_trend(store: Store, start: date, end: date) -> pd.DataFrame:
     return frame
 
 
-def period_sources(store: Store, start: date, end: date, limit: int = 10) -> pd.DataFrame:
-    """As `top_sources`, for the period: columns source, count, negative."""
+def _grouped(store: Store, key_sql: str, start: date, end: date, where: str = "") -> dict[str, tuple[int, int]]:
+    """{key: (items, negative items)} for the period, grouped by `key_sql` (a constant SQL
+    expression of this module, never user input)."""
     lo, hi = period_bounds(start, end)
     rows = store.conn.execute(
-        "SELECT source, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY source ORDER BY n DESC, source LIMIT ?",
-        (lo, hi, max(1, min(int(limit), 10_000)))).fetchall()
-    return _frame(rows, ["source", "count", "negative"])
+        f"SELECT {key_sql}, count(*), coalesce(sum(negative = 1), 0) FROM items "
+        f"WHERE {where}published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _ranked(got: dict[str, tuple[int, int]], column: str, limit: int | None = None) -> pd.DataFrame:
+    """Most items first, ties by name."""
+    rows = sorted(((k, n, neg) for k, (n, neg) in got.items()), key=lambda r: (-r[1], r[0]))
+    return pd.DataFrame(rows[:limit], columns=[column, "count", "negative"])
+
+
+def _listed(got: dict[str, tuple[int, int]], column: str, known: Iterable[str]) -> pd.DataFrame:
+    """Every known key in its fixed order (zeros kept: they show what was not heard), then others."""
+    known = list(known)
+    order = known + sorted(set(got) - set(known))
+    return pd.DataFrame([(k, *got.get(k, (0, 0))) for k in order], columns=[column, "count", "negative"])
+
+
+def period_sources(store: Store, start: date, end: date, limit: int = 10) -> pd.DataFrame:
+    """Sources by item count in the period: columns source, count, negative."""
+    return _ranked(_grouped(store, "source", start, end), "source", max(1, min(int(limit), 10_000)))
 
 
 def period_platforms(store: Store, start: date, end: date) -> pd.DataFrame:
     """Items by platform (news, government, social …): columns platform, count, negative."""
-    lo, hi = period_bounds(start, end)
-    rows = store.conn.execute(
-        "SELECT platform, count(*) AS n, coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY platform ORDER BY n DESC, platform",
-        (lo, hi)).fetchall()
-    return _frame(rows, ["platform", "count", "negative"])
+    return _ranked(_grouped(store, "platform", start, end), "platform")
+
+
+def period_provinces(store: Store, start: date, end: date) -> pd.DataFrame:
+    """Items by province (where one is stated): columns province, count, negative."""
+    return _ranked(_grouped(store, "province", start, end, where="province != '' AND "), "province")
 
 
 def period_ip_types(store: Store, start: date, end: date) -> pd.DataFrame:
-    """As `ip_type_breakdown`, for the period: columns ip_type, count, negative."""
-    lo, hi = period_bounds(start, end)
-    rows = store.conn.execute(
-        "SELECT coalesce(ip_type, '其他'), count(*), coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall()
-    got = {r[0]: (r[1], r[2]) for r in rows}
-    order = list(IP_TYPES) + sorted(set(got) - set(IP_TYPES))
-    return pd.DataFrame([(t, *got.get(t, (0, 0))) for t in order], columns=["ip_type", "count", "negative"])
+    """Items by primary IP type, every type listed: columns ip_type, count, negative."""
+    return _listed(_grouped(store, "coalesce(ip_type, '其他')", start, end), "ip_type", IP_TYPES)
+
+
+def period_channels(store: Store, start: date, end: date) -> pd.DataFrame:
+    """Items by enforcement channel, every channel listed: columns channel, count, negative."""
+    from sentiment.judgement import CHANNELS
+    return _listed(_grouped(store, "coalesce(channel, '其他')", start, end), "channel", CHANNELS)
 
 
 def period_cities(store: Store, start: date, end: date) -> pd.DataFrame:
-    """As `city_breakdown`, for the period: all 16 Anhui cities, columns city, count, negative."""
-    lo, hi = period_bounds(start, end)
-    rows = store.conn.execute(
-        "SELECT city, count(*), coalesce(sum(negative = 1), 0) FROM items "
-        "WHERE province = '安徽' AND city != '' AND published_at >= ? AND published_at < ? GROUP BY city",
-        (lo, hi)).fetchall()
-    got = {r[0]: (r[1], r[2]) for r in rows}
-    order = list(ANHUI_CITIES) + sorted(set(got) - set(ANHUI_CITIES))
-    frame = pd.DataFrame([(c, *got.get(c, (0, 0))) for c in order], columns=["city", "count", "negative"])
+    """Anhui items by city, all 16 cities listed, most first: columns city, count, negative."""
+    # "+": stay on the covering time index; ix_items_region would read every Anhui row.
+    got = _grouped(store, "city", start, end, where="+province = '安徽' AND +city != '' AND ")
+    frame = _listed(got, "city", ANHUI_CITIES)
     return frame.sort_values(["count", "city"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

@@ -57,3 +57,14 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"../shared/{'/'.join(parts)} is not beside this checkout (only CI and developers have it)")
     return p
+
+
+ACCOUNT_PASSWORD = "office pass 1"
+
+
+def role_accounts(store: Store, password: str = ACCOUNT_PASSWORD) -> dict:
+    """One account per role ("viewer1", "handler1", …) for role tests; returns {role: User}."""
+    from monitor import users
+    now = datetime.now(timezone.utc)
+    return {role: users.add_user(store, f"{role}1", password, role, actor="cli:test", now=now)
+            for role in users.ROLES}

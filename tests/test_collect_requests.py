@@ -18,6 +18,7 @@ from monitor import request_store, users
 from monitor.pipeline import run_forever
 from monitor.store import Store
 from ui import auth
+from tests.conftest import role_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "ui" / "pages" / "sources.py")
@@ -60,9 +61,7 @@ def server():
 
 @pytest.fixture
 def accounts(fresh_store):
-    now = datetime.now(timezone.utc)
-    return {role: users.add_user(fresh_store, f"{role}1", "office pass 1", role, actor="cli:test", now=now)
-            for role in users.ROLES}
+    return role_accounts(fresh_store)
 
 
 def test_only_handlers_and_admins_may_request(fresh_store, accounts):

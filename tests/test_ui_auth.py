@@ -18,6 +18,7 @@ from monitor.store import Store
 from sentiment.judgement import Judgement
 from tests.test_notify import Robot
 from ui import auth
+from tests.conftest import role_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS_PAGE = str(ROOT / "ui" / "pages" / "alerts.py")
@@ -51,10 +52,8 @@ def db(tmp_path, monkeypatch):
 
 @pytest.fixture
 def accounts(db):
-    now = datetime.now(timezone.utc)
     with Store(db) as s:
-        made = {role: users.add_user(s, f"{role}1", PW, role, actor="cli:test", now=now) for role in users.ROLES}
-    return made
+        return role_accounts(s, PW)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ The page judges with the product's judge (sentiment.load_judge), as in productio
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from monitor import users
 from monitor.store import Store
 from ui import auth
+from tests.conftest import role_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "ui" / "pages" / "imports.py")
@@ -43,10 +43,8 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def accounts(env):
-    now = datetime.now(timezone.utc)
     with Store(env / "opinion.db") as s:
-        return {role: users.add_user(s, f"{role}1", "office pass 1", role, actor="cli:test", now=now)
-                for role in users.ROLES}
+        return role_accounts(s)
 
 
 def page(user: users.User | None) -> AppTest:

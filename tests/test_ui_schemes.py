@@ -1,7 +1,6 @@
 """The 监测方案 page per role under AppTest, on a real SQLite file and a real schemes file."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from collectors.schemes import load_schemes
 from monitor import users
 from monitor.store import Store
 from ui import auth
+from tests.conftest import role_accounts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "schemes.py")
 SCHEMES = """
@@ -41,10 +41,8 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def accounts(env):
-    now = datetime.now(timezone.utc)
     with Store(env / "opinion.db") as s:
-        return {role: users.add_user(s, f"{role}1", "office pass 1", role, actor="cli:test", now=now)
-                for role in users.ROLES}
+        return role_accounts(s)
 
 
 def page(user: users.User | None, **state) -> AppTest:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from collectors.registry import load_sources
 from monitor import users
 from monitor.store import Store
 from ui import auth
+from tests.conftest import role_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "ui" / "pages" / "sources.py")
@@ -32,10 +32,8 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def accounts(env):
-    now = datetime.now(timezone.utc)
     with Store(env / "opinion.db") as s:
-        return {role: users.add_user(s, f"{role}1", "office pass 1", role, actor="cli:test", now=now)
-                for role in users.ROLES}
+        return role_accounts(s)
 
 
 def page(user: users.User | None, **state) -> AppTest:
