@@ -2,7 +2,6 @@
 
 Feature names:
   w:<word>    jieba word (binary), the group scaled by 1/sqrt(#words)
-  t:<word>    jieba word of the title (binary), the group scaled by 1/sqrt(#title words)
   c:<bigram>  Han character bigram (binary), the group scaled by 1/sqrt(#bigrams)
   x:<cue>     hand-built cues from the lexicons (log-scaled counts), unscaled
 """
@@ -55,20 +54,15 @@ class Analyzer:
         text_c = clean(text)
         # Feeds often repeat the title as the first sentence of the text: read it once.
         body = text_c[len(title_c):].lstrip() if title_c and text_c.startswith(title_c) else text_c
-        # Two calls give the same words as one over f"{title} {body}" (the space keeps them apart)
-        # and tell which words the headline used.
-        title_toks = self.tokens(title_c) if title_c else []
-        toks = title_toks + (self.tokens(body) if body else [])
+        # One tokenizer call: the space keeps title and body words apart, as two calls would.
+        toks = self.tokens(f"{title_c} {body}" if title_c and body else title_c or body)
         tags, title_tags = self.tagger.tag(title_c + "\n" + body, len(title_c))
         empty = not has_content(title_c + body)
-        feats = {} if empty else self._features(title_c + " " + body, toks, title_toks, tags, title_tags)
+        feats = {} if empty else self._features(title_c + " " + body, toks, tags, title_tags)
         return Analysis(title_c, body, toks, tags, title_tags, feats, empty)
 
-    def _features(self, s: str, toks: list[str], title_toks: list[str], tags: Tags,
-                  title_tags: Tags) -> dict[str, float]:
+    def _features(self, s: str, toks: list[str], tags: Tags, title_tags: Tags) -> dict[str, float]:
         f = dict.fromkeys(["w:" + w for w in toks if len(w) > 1 or "\u3400" <= w <= "\u9fff"], 1.0)
-        # Headlines carry the framing (曝光…, …获赔, 维权难…): the same word counts again as a title word.
-        f.update(dict.fromkeys(["t:" + w for w in title_toks if len(w) > 1], 1.0))
         runs = _HAN_RUN.findall(s)
         f.update(dict.fromkeys(["c:" + r[i:i + 2] for r in runs for i in range(len(r) - 1)], 1.0))
         st = tags.stance
@@ -100,7 +94,7 @@ class Analyzer:
 # other searches (dev -> extra set: negative F1 0.79 at 1.0, 0.84-0.86 at 0.1).
 CUE_SCALE = 0.1
 # Feature groups scaled by 1/sqrt(count); every other feature is a cue, scaled by CUE_SCALE.
-GROUPS = {"w": 0, "c": 1, "t": 2}
+GROUPS = {"w": 0, "c": 1}
 
 
 def group_scales(feats: dict[str, float], known) -> dict[str, float]:
