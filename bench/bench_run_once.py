@@ -9,8 +9,12 @@ default gap would measure the politeness sleep, not the collector).
 
 Reports wall time (interpreter start, model load, fetch, parse, judge, dedup,
 store), new items per second, and the child's peak RSS (resource.getrusage).
+With --second-pass, the same command then runs again on the same database: the
+feeds are fetched and parsed again, every item is already stored (the server
+sends no ETag, so nothing is skipped by a 304), and it reports items read per
+second for that re-read.
 
-Usage: python bench/bench_run_once.py [--sources 50] [--items 200]
+Usage: python bench/bench_run_once.py [--sources 50] [--items 200] [--second-pass]
 Figures go to docs/benchmarks.md (by hand, with date, machine and load).
 """
 from __future__ import annotations
@@ -71,6 +75,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sources", type=int, default=50)
     ap.add_argument("--items", type=int, default=200)
+    ap.add_argument("--second-pass", action="store_true", help="run again on the same database")
     args = ap.parse_args()
     httpd, base = serve(args.sources, args.items)
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,27 +85,41 @@ def main() -> int:
             f"always_relevant = true\n\n" for s in range(args.sources)), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPINION_")}
         env.update(OPINION_HOST_INTERVAL_S="0", PYTHONIOENCODING="utf-8")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "collectors", "run", "--once", "--json",
-                               "--sources", str(tmp / "sources.toml"), "--db", str(tmp / "bench.db")],
-                              cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8")
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        passes = [_run_once(tmp, env) for _ in range(2 if args.second_pass else 1)]
         httpd.shutdown()
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
-            return 1
-        reports = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        new = sum(r["new"] for r in reports)
-        failed = sum(r["status"] == "error" for r in reports)
+    if any(p is None for p in passes):
+        return 1
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}")
+    wall, cpu, reports = passes[0]
+    new = sum(r["new"] for r in reports)
+    failed = sum(r["status"] == "error" for r in reports)
     print(f"sources {args.sources} x items {args.items}: new {new}, failed sources {failed}")
     print(f"wall {wall:.2f} s, {new / wall:.0f} new items/s end to end (incl. start and model load)")
-    print(f"child CPU {after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime:.2f} s, "
-          f"peak RSS {after.ru_maxrss / 1024:.0f} MB")
+    print(f"child CPU {cpu:.2f} s, peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+    if args.second_pass:
+        wall, cpu, reports = passes[1]
+        new = sum(r["new"] for r in reports)
+        dup = sum(r["duplicate"] for r in reports)
+        print(f"second pass: new {new}, duplicate {dup}; wall {wall:.2f} s, {dup / wall:.0f} items/s read "
+              f"(incl. start), child CPU {cpu:.2f} s")
     return 0
+
+
+def _run_once(tmp: Path, env: dict) -> tuple[float, float, list[dict]] | None:
+    """One `run --once` subprocess: (wall s, CPU s, the JSON reports), or None when it failed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "collectors", "run", "--once", "--json",
+                           "--sources", str(tmp / "sources.toml"), "--db", str(tmp / "bench.db")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8")
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        return None
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 if __name__ == "__main__":

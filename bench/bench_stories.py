@@ -15,7 +15,7 @@ Items go through `Store.add_items` with a fixed judge into a temp SQLite file, i
 publication order and batches of 500 (as a collection pass would), so full-text
 indexing and story assignment run exactly as in production. Two passes, each on a
 fresh file:
-  - no-stories  the same pipeline with `story_store.assign_story` replaced by
+  - no-stories  the same pipeline with `story_store.StoryBatch` replaced by
                 "every item is its own story" (cost baseline: isolates story assignment)
   - stories     the production pipeline
 The exact content-hash grouping (what exact dedup alone gives) is scored as the
@@ -206,17 +206,25 @@ def score(pred: dict[str, object], truth: dict[str, int]) -> dict[str, float]:
 
 # -- passes -----------------------------------------------------------------------------
 
-def _own_story(c, item_id, title, text, published_at):
-    c.execute("UPDATE items SET story_id = ? WHERE id = ?", (item_id, item_id))
-    return item_id
+class _OwnStories(story_store.StoryBatch):
+    """Every item its own story: no band look-up, no fingerprint, no comparison."""
+
+    def __init__(self, c, texts):
+        self.c, self.bands = c, []
+
+    def inserted(self, item_id, title, text, published_at):
+        return item_id
+
+    def updated(self, item_id, title, text, published_at):
+        return None
 
 
 def run_pass(items: list[Item], db: Path, stories: bool) -> dict:
     judge = FixedJudge()
     judged = [(it, judge.judge(it.title, it.text)) for it in items]
-    original = story_store.assign_story
+    original = story_store.StoryBatch
     if not stories:
-        story_store.assign_story = _own_story      # add_items imports it late, so this takes effect
+        story_store.StoryBatch = _OwnStories       # add_items imports it late, so this takes effect
     try:
         store = Store(db)
         t0 = time.perf_counter()
@@ -228,7 +236,7 @@ def run_pass(items: list[Item], db: Path, stories: bool) -> dict:
         bands = store.conn.execute("SELECT count(*) FROM dup_bands").fetchone()[0]
         store.close()
     finally:
-        story_store.assign_story = original
+        story_store.StoryBatch = original
     size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
     return {"wall_s": wall, "new": new, "items_per_s": len(items) / wall, "pred": pred, "bands": bands,
             "db_mb": size / 1e6, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

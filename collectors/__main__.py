@@ -63,6 +63,9 @@ class LazyJudge:
     def judge_many(self, pairs):
         return self._get().judge_many(pairs)
 
+    def judge_many_read(self, pairs):
+        return self._get().judge_many_read(pairs)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)

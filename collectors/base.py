@@ -89,14 +89,22 @@ class Item:
             self.published_at = self.fetched_at
             self.published_estimated = True
 
+    # key and hash are asked for several times per item on the way into the store; each is
+    # remembered with the very strings it was computed from (fields may be reassigned).
     @property
     def key(self) -> str:
         """Canonical URL, or the content hash for items that have no link (manual entries, some imports)."""
-        return canonical_url(self.url) or "sha1:" + self.hash
+        memo = self.__dict__.get("_url_memo")
+        if memo is None or memo[0] is not self.url:
+            memo = self.__dict__["_url_memo"] = (self.url, canonical_url(self.url))
+        return memo[1] or "sha1:" + self.hash
 
     @property
     def hash(self) -> str:
-        return content_hash(self.title, self.text)
+        memo = self.__dict__.get("_hash_memo")
+        if memo is None or memo[0] is not self.title or memo[1] is not self.text:
+            memo = self.__dict__["_hash_memo"] = (self.title, self.text, content_hash(self.title, self.text))
+        return memo[2]
 
 
 @dataclass

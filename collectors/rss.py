@@ -10,8 +10,9 @@ What feedparser gets wrong for Chinese sources, and what this module does about 
 - "2025-06-05 08:30:00" is read as UTC and "2025年06月06日 09:00" is mis-read as
   some other day. A date handler registered here reads Chinese and zone-less
   dates as Beijing time (UTC+8), the way Chinese sites mean them.
-- Relative links resolve against `content-location`, so the final feed URL is
-  passed in as that header.
+- Relative links resolve against the final feed URL, here (`_entry_link`), not
+  through feedparser's `content-location`: with a base URI feedparser makes every
+  element's base absolute again, which cost about 40 % of its parse time.
 - A malformed feed (`bozo`) still yields the entries the loose parser read; the
   parser error becomes one error string, not a failure.
 
@@ -109,8 +110,27 @@ def _parse_chinese_date(value: str) -> datetime | None:
     return None
 
 
+# The commonest pubDate of all, "Mon, 02 Jun 2025 08:00:00 +0800", read here at once: feedparser
+# would first try its W3C-DTF parser, then reach the same result through its RFC 822 one.
+_RFC822_ZONED = re.compile(r"^\s*(?:(?:mon|tue|wed|thu|fri|sat|sun),?\s+)?(?P<d>\d{1,2})\s+(?P<mon>[a-z]{3})\s+"
+                           r"(?P<y>\d{4})\s+(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\s+(?P<zone>[+-]\d{4})\s*$",
+                           re.IGNORECASE)
+
+
+def _rfc822_zoned(value: str) -> datetime | None:
+    m = _RFC822_ZONED.match(value)
+    if not m or m["mon"].lower() not in _MONTHS:
+        return None
+    try:
+        local = datetime(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]), int(m["H"]), int(m["M"]),
+                         int(m["S"]), tzinfo=_zone(m["zone"]))
+    except ValueError:
+        return None
+    return local.astimezone(timezone.utc)
+
+
 def _feedparser_date_handler(value: str):
-    dt = parse_chinese_date(value)
+    dt = _rfc822_zoned(value) or parse_chinese_date(value)
     return dt.timetuple() if dt else None
 
 
@@ -213,9 +233,8 @@ def _parse(data: bytes, url: str, headers: Mapping[str, str]):
 
     Returns the parse result and the bytes it came from (after any repair).
     """
-    hdrs = {k.lower(): v for k, v in headers.items()}
-    if _is_web_url(url):
-        hdrs["content-location"] = url
+    # No content-location: links are resolved against the feed URL in _entry_link (see the module docstring).
+    hdrs = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
     parsed = feedparser.parse(io.BytesIO(data), response_headers=hdrs, **_FP_OPTIONS)
     encoding = (parsed.get("encoding") or "").lower()
     overridden = isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride)
@@ -280,10 +299,15 @@ def _link_base(url: str, parsed) -> str:
     return channel if _is_web_url(channel) else url
 
 
+# An entry is a FeedParserDict, whose get() runs a chain of key aliases on every call; the keys
+# read here have none, so the plain dict lookup gives the same value.
+_get = dict.get
+
+
 def _item(entry, *, base: str, source: str, platform: str, fetched_at: datetime) -> Item | None:
-    title = html_to_text(entry.get("title", ""), single_line=True)[:MAX_TITLE_CHARS]
-    body = entry.get("summary", "")
-    if not body and entry.get("content"):
+    title = html_to_text(_get(entry, "title", ""), single_line=True)[:MAX_TITLE_CHARS]
+    body = _get(entry, "summary", "")
+    if not body and _get(entry, "content"):
         body = entry["content"][0].get("value", "")
     text = html_to_text(body)[:MAX_TEXT_CHARS]
     link = _entry_link(entry, base)
@@ -299,15 +323,15 @@ def _item(entry, *, base: str, source: str, platform: str, fetched_at: datetime)
             published = datetime(*stamp[:6], tzinfo=timezone.utc)
         except (TypeError, ValueError):
             published = None
-    author = entry.get("author") or (entry.get("source") or {}).get("title", "")
+    author = _get(entry, "author") or (_get(entry, "source") or {}).get("title", "")
     return Item(source=source, url=link, title=title, text=text, published_at=published,
                 published_estimated=published is None, fetched_at=fetched_at,
                 author=html_to_text(author, single_line=True)[:200], platform=platform)
 
 
 def _entry_link(entry, base: str) -> str:
-    candidates = [entry.get("link", "")]
-    candidates += [l.get("href", "") for l in entry.get("links", []) if l.get("rel", "alternate") == "alternate"]
+    candidates = [_get(entry, "link", "")]
+    candidates += [_get(l, "href", "") for l in _get(entry, "links", []) if _get(l, "rel", "alternate") == "alternate"]
     for raw in candidates:
         raw = (raw or "").strip()
         if not raw:
@@ -317,7 +341,7 @@ def _entry_link(entry, base: str) -> str:
         if _is_web_url(link):
             return link
     # An RSS <guid> is often the permalink when <link> is missing; a bare id is not a link.
-    guid = (entry.get("id") or "").strip()
+    guid = (_get(entry, "id") or "").strip()
     return guid if _is_web_url(guid) else ""
 
 

@@ -9,11 +9,11 @@ so a lucky band collision never merges unrelated reports.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from hashlib import blake2b
 
 import numpy as np
 
@@ -53,33 +53,47 @@ def jaccard(a: set, b: set) -> float:
 @dataclass(frozen=True)
 class Fingerprint:
     norm: str
-    title: str
+    raw_title: str
     keys: tuple[int, ...]      # one LSH key per band; () when the text is too short to compare
+    # The shingles of `norm`, kept with the (cached) fingerprint: a first report meets many candidates.
+    grams: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def title(self) -> str:
+        # Needed only when the texts do not overlap enough: normalised on demand.
+        return _title(self.raw_title)
 
     def similar(self, other: "Fingerprint") -> bool:
         if not self.keys or not other.keys:
             return False
-        if jaccard(shingles(self.norm), shingles(other.norm)) >= CONFIRM_JACCARD:
+        if jaccard(self.grams, other.grams) >= CONFIRM_JACCARD:
             return True
         # Title-only feeds: the same long headline is the same report.
         return len(self.title) >= 10 and self.title == other.title
 
 
-def band_keys(norm: str) -> tuple[int, ...]:
-    sh = shingles(norm)
+@lru_cache(maxsize=4096)
+def _title(raw: str) -> str:
+    return normalise(raw, "")
+
+
+def band_keys(norm: str, sh: set[str] | frozenset[str] | None = None) -> tuple[int, ...]:
+    sh = shingles(norm) if sh is None else sh
     if len(norm) < MIN_CHARS or not sh:
         return ()
-    x = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in sh), dtype=np.uint64, count=len(sh))
-    with np.errstate(over="ignore"):
-        # Multiply-shift universal hashing; overflow is the modulus 2**64 by design.
-        h = (x[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-    sig = h.min(axis=0).reshape(BANDS, ROWS)
+    x = np.fromiter(map(zlib.crc32, map(str.encode, sh)), dtype=np.uint64, count=len(sh))
+    # Multiply-shift universal hashing; overflow is the modulus 2**64 by design (numpy array
+    # arithmetic wraps silently; only scalar arithmetic warns).
+    h = (x[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
+    sig = h.min(axis=0).tobytes()          # BANDS rows of ROWS uint64, row after row
+    step = ROWS * 8
     # One signed 63-bit key per band, the band number mixed in so bands never collide with each other.
-    return tuple(b << 56 | int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=7).digest(), "big")
-                 for b, row in enumerate(sig))
+    return tuple(b << 56 | int.from_bytes(blake2b(sig[b * step:(b + 1) * step], digest_size=7).digest(), "big")
+                 for b in range(BANDS))
 
 
 @lru_cache(maxsize=4096)
 def fingerprint(title: str | None, text: str | None) -> Fingerprint:
     norm = normalise(title, text)
-    return Fingerprint(norm=norm, title=normalise(title, ""), keys=band_keys(norm))
+    grams = frozenset(shingles(norm))
+    return Fingerprint(norm=norm, raw_title=title or "", keys=band_keys(norm, grams), grams=grams)

@@ -100,14 +100,30 @@ class SourceReport:
 
 def store_items(store: Store, judge: Judge, items: Sequence[Item],
                 progress: Callable[[int, int], None] | None = None) -> AddCounts:
-    """Judge and store items in batches; one transaction per batch."""
+    """Judge and store items in batches; one transaction per batch.
+
+    Items the store already holds with the same content (a feed re-read) are
+    counted as duplicates without being judged again. A judge with
+    `judge_many_read` (the real one) also hands the search index the words it cut.
+    """
     total = AddCounts()
+    read = getattr(judge, "judge_many_read", None)
     for start in range(0, len(items), BATCH):
         chunk = items[start:start + BATCH]
-        judgements = judge.judge_many([(it.title, it.text) for it in chunk])
-        if len(judgements) != len(chunk):
-            raise RuntimeError(f"judge returned {len(judgements)} judgements for {len(chunk)} items")
-        total += store.add_items(zip(chunk, judgements))
+        todo = [it for it, known in zip(chunk, store.stored_duplicates(chunk)) if not known]
+        pairs = [(it.title, it.text) for it in todo]
+        readings = None
+        if not todo:                 # nothing new: the judge (and its model load) is not needed
+            judgements = []
+        elif read is not None:
+            judged = read(pairs)
+            judgements, readings = [j for j, _ in judged], [r for _, r in judged]
+        else:
+            judgements = judge.judge_many(pairs)
+        if len(judgements) != len(todo):
+            raise RuntimeError(f"judge returned {len(judgements)} judgements for {len(todo)} items")
+        total += store.add_items(zip(todo, judgements), readings=readings)
+        total.duplicate += len(chunk) - len(todo)
         if progress:
             progress(min(start + BATCH, len(items)), len(items))
     return total

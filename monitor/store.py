@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from collectors.base import Item
 from monitor.migrations import MIGRATIONS
@@ -160,42 +160,88 @@ class Store:
             log.warning("%s: %d items have no full-text index; run `python -m monitor reindex`", self.path, n)
 
     # -- items -----------------------------------------------------------
-    def add_items(self, judged: Iterable[tuple[Item, Judgement]], *, sample: bool = False) -> AddCounts:
+    def add_items(self, judged: Iterable[tuple[Item, Judgement]], *, sample: bool = False,
+                  readings: Sequence | None = None) -> AddCounts:
         """Store items with their judgements. Same key and content: duplicate; same key, new content: updated.
 
         An item whose exact content this source already gave under another link
         (a re-tracked URL the canonicaliser does not know) is also a duplicate.
+        One transaction; the stored rows a batch is checked against are read with
+        a few queries for the whole batch, and the result is the same as adding
+        the items one by one in order. `readings` (optional, one per item): what the
+        judge read of each item (sentiment.judge.Reading), reused by the search index.
         """
-        from monitor.story_store import assign_story  # story_store reads through Store: import late
+        from monitor.story_store import StoryBatch  # story_store reads through Store: import late
         counts = AddCounts()
+        keyed = [(item, j, item.key, item.hash) for item, j in judged]
+        if readings is not None and len(readings) != len(keyed):
+            raise ValueError(f"{len(readings)} readings for {len(keyed)} items")
+        if not keyed:
+            return counts
         with self.atomic() as c:
-            for item, j in judged:
-                key, h = item.key, item.hash
-                row = c.execute("SELECT id, content_hash FROM items WHERE key=?", (key,)).fetchone()
-                if row is None and c.execute(
-                        "SELECT 1 FROM items WHERE content_hash=? AND source=? LIMIT 1",
-                        (h, item.source)).fetchone():
+            rows = _rows_by_key(c, {k for _, _, k, _ in keyed})
+            held = _hash_counts(c, {h for _, _, _, h in keyed})
+            stories = StoryBatch(c, [(item.title, item.text) for item, _, k, _ in keyed if k not in rows])
+            # New rows are written together at the end, under the ids SQLite would give them one by one
+            # (one more than the largest; this transaction is the only writer), so that each row
+            # carries its story from the start.
+            next_id = c.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
+            pending: dict[int, dict] = {}
+            tokens: dict[int, str] = {}          # items_fts rows to write, by item id
+            for n, (item, j, key, h) in enumerate(keyed):
+                row = rows.get(key)
+                if row is None and held.get((h, item.source)):
                     counts.duplicate += 1
                     continue
                 values = _item_values(item, j) | {"key": key, "content_hash": h, "is_sample": int(sample)}
                 if row is None:
-                    cols = ", ".join(values)
-                    marks = ", ".join(f":{k}" for k in values)
-                    item_id = c.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", values).lastrowid
-                    _index_item(c, item_id, item.title, item.text)
-                    assign_story(c, item_id, item.title, item.text, values["published_at"])
+                    item_id, next_id = next_id, next_id + 1
+                    values["id"] = item_id
+                    values["story_id"] = stories.inserted(item_id, item.title, item.text, values["published_at"])
+                    pending[item_id] = values
+                    rows[key] = [item_id, h, item.source]
+                    held[(h, item.source)] = held.get((h, item.source), 0) + 1
+                    tokens[item_id] = index_text(item.title, item.text, readings[n] if readings else None)
                     counts.new += 1
-                elif row["content_hash"] == h:
+                elif row[1] == h:
                     counts.duplicate += 1
                 else:
                     values.pop("fetched_at")
                     values.pop("is_sample")
-                    sets = ", ".join(f"{k}=:{k}" for k in values if k != "key")
-                    c.execute(f"UPDATE items SET {sets} WHERE key=:key", values)
-                    c.execute("DELETE FROM items_fts WHERE rowid = ?", (row["id"],))
-                    _index_item(c, row["id"], item.title, item.text)
+                    if row[0] in pending:        # inserted earlier in this batch: it is stored as updated
+                        pending[row[0]].update(values)
+                    else:
+                        sets = ", ".join(f"{k}=:{k}" for k in values if k != "key")
+                        c.execute(f"UPDATE items SET {sets} WHERE key=:key", values)
+                        if row[0] not in tokens:
+                            c.execute("DELETE FROM items_fts WHERE rowid = ?", (row[0],))
+                    if (row[1], row[2]) in held:
+                        held[(row[1], row[2])] -= 1
+                    row[1], row[2] = h, item.source
+                    held[(h, item.source)] = held.get((h, item.source), 0) + 1
+                    tokens[row[0]] = index_text(item.title, item.text, readings[n] if readings else None)
+                    stories.updated(row[0], item.title, item.text, values["published_at"])
                     counts.updated += 1
+            if pending:
+                cols = list(next(iter(pending.values())))
+                c.executemany(f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                              [tuple(v[k] for k in cols) for v in pending.values()])
+            c.executemany("INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)", tokens.items())
+            stories.flush()
         return counts
+
+    def stored_duplicates(self, items: Sequence[Item]) -> list[bool]:
+        """For each item, True when storing it now would count as a duplicate: its key is stored with the
+        same content, or its key is new but its source already gave the same content.
+
+        Lets the collector skip judging what a re-fetched feed still carries.
+        """
+        keyed = [(item.key, item.hash, item.source) for item in items]
+        if not keyed:
+            return []
+        rows = _rows_by_key(self.conn, {k for k, _, _ in keyed})
+        held = _hash_counts(self.conn, {h for k, h, _ in keyed if k not in rows})
+        return [rows[k][1] == h if k in rows else bool(held.get((h, src))) for k, h, src in keyed]
 
     # -- full-text index ---------------------------------------------------
     def search_index_missing(self) -> bool:
@@ -341,16 +387,50 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
+# Host parameters per IN (...) list: well below SQLite's limit (32,766; 999 before 3.32).
+IN_CHUNK = 500
+
+
+def chunked(values, size: int = IN_CHUNK) -> Iterator[list]:
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _rows_by_key(c: sqlite3.Connection, keys: set[str]) -> dict[str, list]:
+    """key -> [id, content_hash, source] of the stored items with these keys."""
+    out: dict[str, list] = {}
+    for part in chunked(keys):
+        for r in c.execute(f"SELECT key, id, content_hash, source FROM items WHERE key IN "
+                           f"({', '.join('?' * len(part))})", part):
+            out[r[0]] = [r[1], r[2], r[3]]
+    return out
+
+
+def _hash_counts(c: sqlite3.Connection, hashes: set[str]) -> dict[tuple[str, str], int]:
+    """(content_hash, source) -> how many stored items have it, for these hashes."""
+    out: dict[tuple[str, str], int] = {}
+    for part in chunked(hashes):
+        for r in c.execute(f"SELECT content_hash, source, count(*) FROM items WHERE content_hash IN "
+                           f"({', '.join('?' * len(part))}) GROUP BY content_hash, source", part):
+            out[(r[0], r[1])] = r[2]
+    return out
+
+
 def _index_item(c: sqlite3.Connection, item_id: int, title: str, text: str) -> None:
     c.execute("INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)", (item_id, index_text(title, text)))
+
+
+def _json_list(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
 
 
 def _judgement_values(j: Judgement) -> dict:
     return {
         "negative": int(j.negative), "p_negative": float(j.p_negative), "polarity": j.polarity,
-        "topic": j.topic, "ip_type": j.ip_type, "ip_types": json.dumps(list(j.ip_types), ensure_ascii=False),
+        "topic": j.topic, "ip_type": j.ip_type, "ip_types": _json_list(j.ip_types),
         "channel": j.channel, "province": j.province, "city": j.city, "region": j.region,
-        "reasons": json.dumps(list(j.reasons), ensure_ascii=False),
+        "reasons": _json_list(j.reasons),
     }
 
 
@@ -359,7 +439,7 @@ def _item_values(item: Item, j: Judgement) -> dict:
         "url": item.url, "title": item.title, "text": item.text, "source": item.source,
         "platform": item.platform, "author": item.author, "published_at": iso(item.published_at),
         "published_estimated": int(item.published_estimated), "fetched_at": iso(item.fetched_at),
-        "schemes": json.dumps(list(item.schemes), ensure_ascii=False),
+        "schemes": _json_list(item.schemes),
     } | _judgement_values(j)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -80,13 +81,36 @@ def choose_ip_type(a: Analysis, z, model: LinearModel) -> tuple[str, tuple[str, 
     return learned, (learned,) + tuple(t for t in ranked if t != learned)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the judge read of one item, for callers that would otherwise segment it again (the search index).
+
+    `title` and `body` are the cleaned strings it read (the body without a leading copy
+    of the title); `tokens` are the words it cut them into, the title's then the body's,
+    lower-case, spaces and punctuation dropped. Never stored.
+    """
+    title: str
+    body: str
+    tokens: tuple[str, ...]
+
+
 class Judge:
     def __init__(self, analyzer: Analyzer, model: LinearModel):
         self.analyzer = analyzer
         self.model = model
 
     def judge(self, title: str | None, text: str | None) -> Judgement:
-        a = self.analyzer.analyze(title, text)
+        return self._decide(self.analyzer.analyze(title, text))
+
+    def judge_many_read(self, pairs: Iterable[tuple[str | None, str | None]]) -> list[tuple[Judgement, Reading]]:
+        """As `judge_many`, each judgement with what the judge read (see `Reading`)."""
+        out = []
+        for title, text in pairs:
+            a = self.analyzer.analyze(title, text)
+            out.append((self._decide(a), Reading(a.title, a.body, tuple(a.tokens))))
+        return out
+
+    def _decide(self, a: Analysis) -> Judgement:
         prov, city = a.tags.region()
         channel = a.tags.channel()
         if a.empty:
@@ -155,6 +179,8 @@ class Judge:
 
 _lock = threading.Lock()
 _cached: Judge | None = None
+_tokenizer_lock = threading.Lock()
+_tokenizer = None
 
 
 def load_judge(model_path=None) -> Judge:
@@ -168,7 +194,20 @@ def load_judge(model_path=None) -> Judge:
         return _cached
 
 
+def shared_tokenizer(lexicon=None):
+    """The process's one jieba tokenizer with the IP dictionary: the judge and the search index cut with it.
+
+    Loading a jieba dictionary takes ~0.3 s: once per process, not once per user of it.
+    """
+    global _tokenizer
+    with _tokenizer_lock:
+        if _tokenizer is None:
+            _tokenizer = make_tokenizer(lexicon if lexicon is not None else load_lexicon())
+        return _tokenizer
+
+
+
 def _build(model_path) -> Judge:
     lex = load_lexicon()
-    analyzer = Analyzer(make_tokenizer(lex), lex, SnowSignal.load())
+    analyzer = Analyzer(shared_tokenizer(lex), lex, SnowSignal.load())
     return Judge(analyzer, LinearModel.load(model_path))
