@@ -6,6 +6,7 @@ pages are checked to show what the read side answers.
 """
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -148,12 +149,22 @@ widgets.overview_live(s, state.db_key(s), 30)
 """
 
 
+def _hold_clock(monkeypatch, t: float) -> None:
+    # Patch the module the script imports at run time as well as this file's reference to it.
+    for mod in {id(m): m for m in (state, sys.modules.get("ui.state")) if m is not None}.values():
+        monkeypatch.setattr(mod, "_clock", lambda: t)
+
+
 def test_live_fragment_body_requeries_on_next_tick(tmp_path, monkeypatch):
     # Fragments do not tick inside AppTest: run the fragment's body as the script and move the clock.
     db = tmp_path / "live.db"
     seed(db)
     monkeypatch.setenv("OPINION_DB", str(db))
     monkeypatch.setenv("OPINION_REFRESH_SECONDS", "30")
+    # Start just inside a 30 s bucket with the clock held there, so the two runs below cannot
+    # straddle a bucket boundary by chance.
+    t0 = (time.time() // 30) * 30 + 1
+    _hold_clock(monkeypatch, t0)
     at = AppTest.from_string(_LIVE_SCRIPT, default_timeout=60).run()
     no_exception(at)
     before = int(metrics(at)["今日负面"])
@@ -165,7 +176,7 @@ def test_live_fragment_body_requeries_on_next_tick(tmp_path, monkeypatch):
     at.run()
     assert int(metrics(at)["今日负面"]) == before  # same refresh interval: cached answer
 
-    monkeypatch.setattr(state, "_clock", lambda: time.time() + 30)
+    _hold_clock(monkeypatch, t0 + 30)
     at.run()
     no_exception(at)
     assert int(metrics(at)["今日负面"]) == before + 1
