@@ -14,7 +14,11 @@ feeds are fetched and parsed again, every item is already stored (the server
 sends no ETag, so nothing is skipped by a 304), and it reports items read per
 second for that re-read.
 
-Usage: python bench/bench_run_once.py [--sources 50] [--items 200] [--second-pass]
+With --baseline, a first pass runs with every feed read by feedparser (the
+plain-RSS fast reader switched off in the child), on its own fresh database,
+so the gain of `collectors/plainrss.py` is measured in the same run.
+
+Usage: python bench/bench_run_once.py [--sources 50] [--items 200] [--second-pass] [--baseline]
 Figures go to docs/benchmarks.md (by hand, with date, machine and load).
 """
 from __future__ import annotations
@@ -76,6 +80,7 @@ def main() -> int:
     ap.add_argument("--sources", type=int, default=50)
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--second-pass", action="store_true", help="run again on the same database")
+    ap.add_argument("--baseline", action="store_true", help="first a pass with feedparser reading every feed")
     args = ap.parse_args()
     httpd, base = serve(args.sources, args.items)
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,12 +90,18 @@ def main() -> int:
             f"always_relevant = true\n\n" for s in range(args.sources)), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPINION_")}
         env.update(OPINION_HOST_INTERVAL_S="0", PYTHONIOENCODING="utf-8")
-        passes = [_run_once(tmp, env) for _ in range(2 if args.second_pass else 1)]
+        base_pass = _run_once(tmp, env, "baseline.db", feedparser_only=True) if args.baseline else None
+        passes = [_run_once(tmp, env, "bench.db") for _ in range(2 if args.second_pass else 1)]
         httpd.shutdown()
-    if any(p is None for p in passes):
+    if any(p is None for p in passes) or (args.baseline and base_pass is None):
         return 1
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}")
+    if base_pass:
+        wall, cpu, reports = base_pass
+        new = sum(r["new"] for r in reports)
+        print(f"baseline (feedparser reads every feed): wall {wall:.2f} s, {new / wall:.0f} new items/s, "
+              f"child CPU {cpu:.2f} s")
     wall, cpu, reports = passes[0]
     new = sum(r["new"] for r in reports)
     failed = sum(r["status"] == "error" for r in reports)
@@ -106,12 +117,18 @@ def main() -> int:
     return 0
 
 
-def _run_once(tmp: Path, env: dict) -> tuple[float, float, list[dict]] | None:
+# The child with the fast plain-RSS reader switched off: the same command, every feed through feedparser.
+FEEDPARSER_ONLY = ("import runpy, sys, collectors.plainrss as p; p.read = lambda *a: None; "
+                   "sys.argv[0] = 'collectors'; runpy.run_module('collectors', run_name='__main__')")
+
+
+def _run_once(tmp: Path, env: dict, db: str, feedparser_only: bool = False) -> tuple[float, float, list[dict]] | None:
     """One `run --once` subprocess: (wall s, CPU s, the JSON reports), or None when it failed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "collectors", "run", "--once", "--json",
-                           "--sources", str(tmp / "sources.toml"), "--db", str(tmp / "bench.db")],
+    command = ["-c", FEEDPARSER_ONLY] if feedparser_only else ["-m", "collectors"]
+    done = subprocess.run([sys.executable, *command, "run", "--once", "--json",
+                           "--sources", str(tmp / "sources.toml"), "--db", str(tmp / db)],
                           cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8")
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -35,6 +35,7 @@ from xml.sax import SAXParseException
 
 import feedparser
 
+from collectors import plainrss
 from collectors.base import FetchResult, Item, utcnow
 from collectors.http import NotAFeed
 
@@ -110,10 +111,10 @@ def _parse_chinese_date(value: str) -> datetime | None:
     return None
 
 
-# The commonest pubDate of all, "Mon, 02 Jun 2025 08:00:00 +0800", read here at once: feedparser
+# The commonest pubDates of all, "Mon, 02 Jun 2025 08:00:00 +0800" (or GMT), read here at once: feedparser
 # would first try its W3C-DTF parser, then reach the same result through its RFC 822 one.
 _RFC822_ZONED = re.compile(r"^\s*(?:(?:mon|tue|wed|thu|fri|sat|sun),?\s+)?(?P<d>\d{1,2})\s+(?P<mon>[a-z]{3})\s+"
-                           r"(?P<y>\d{4})\s+(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\s+(?P<zone>[+-]\d{4})\s*$",
+                           r"(?P<y>\d{4})\s+(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\s+(?P<zone>[+-]\d{4}|GMT|UTC|Z)\s*$",
                            re.IGNORECASE)
 
 
@@ -235,6 +236,9 @@ def _parse(data: bytes, url: str, headers: Mapping[str, str]):
     """
     # No content-location: links are resolved against the feed URL in _entry_link (see the module docstring).
     hdrs = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
+    plain = plainrss.read(data, hdrs, _feedparser_date_handler)
+    if plain is not None:
+        return plain, data
     parsed = feedparser.parse(io.BytesIO(data), response_headers=hdrs, **_FP_OPTIONS)
     encoding = (parsed.get("encoding") or "").lower()
     overridden = isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride)
