@@ -1,5 +1,9 @@
 """RSS 0.9x/1.0/2.0 and Atom bytes -> Items, via feedparser.
 
+Well-formed UTF-8 RSS 2.0 of the plain kind is read by `collectors.plainrss`
+(ElementTree, same result, ~40x faster to parse); every other document, and
+every repair below, is feedparser's.
+
 What feedparser gets wrong for Chinese sources, and what this module does about it
 (each verified against feedparser 6.0.14):
 
