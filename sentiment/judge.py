@@ -38,6 +38,13 @@ CUE_NAMES = {
     "x:no_ip_terms": "无知识产权用语", "x:question": "含问句", "x:exclaim": "含感叹",
     "x:snow_neg": "SnowNLP通用情感", "x:offtopic": "非知识产权话题用语",
 }
+# Function words (的, 有, 上 …) carry the style of a text (commentary vs release) and the model uses
+# them (removing them cost held-out F1 0.774 -> 0.764 and polarity 0.754 -> 0.738), but "词「的」" is
+# no reason a reader can act on: their pushes are shown together as one style reason.
+FUNCTION_CHARS = frozenset("的了是在和有也就都而及与或上下中这那之其等对为以于将把让向从到个一我你他她它们着过还又很更最"
+                           "已并但却则即如由此该各每日年月")
+STYLE_WORDS = frozenset({"我们", "他们", "已经", "如果", "因为", "所以", "由于"})
+
 CUE_WORDS = {"x:complaint": "complaint", "x:title_complaint": "complaint", "x:publicity": "publicity",
              "x:title_publicity": "publicity", "x:victim": "victim", "x:title_victim": "victim",
              "x:doubt": "doubt", "x:title_doubt": "doubt", "x:offtopic": "offtopic"}
@@ -94,6 +101,16 @@ class Reading:
     tokens: tuple[str, ...]
 
 
+def is_style(name: str) -> bool:
+    """A word or bigram feature made of function words only (see FUNCTION_CHARS)."""
+    kind, _, key = name.partition(":")
+    if kind == "w":
+        return key in STYLE_WORDS or (len(key) == 1 and key in FUNCTION_CHARS)
+    if kind == "c":
+        return all(ch in FUNCTION_CHARS for ch in key) or ("的" in key)
+    return False
+
+
 class Judge:
     def __init__(self, analyzer: Analyzer, model: LinearModel):
         self.analyzer = analyzer
@@ -140,13 +157,24 @@ class Judge:
         sign = 1.0 if negative else -1.0
         signed = s.contributions * sign
         seen: set[str] = set()
+        style: list[int] = []          # function-word features among the strongest, shown as one reason
+        style_at = -1
         for i in np.argsort(-signed)[:12]:
             if signed[i] <= 0.02 or len(out) >= MAX_REASONS - 1:
                 break
+            if is_style(s.names[i]):
+                if not style:
+                    style_at = len(out)
+                style.append(i)
+                continue
             text = self._describe(s.names[i], float(s.contributions[i]), a)
             if text and text not in seen:
                 seen.add(text)
                 out.append(text)
+        if style:
+            words = "、".join(dict.fromkeys(s.names[i][2:] for i in style))
+            total = float(sum(s.contributions[i] for i in style))
+            out.insert(style_at, f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}")
         against = [i for i in np.flatnonzero(signed < -0.1) if s.names[i].startswith("x:")]
         if against:
             i = min(against, key=lambda i: signed[i])

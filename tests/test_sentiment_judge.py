@@ -123,3 +123,26 @@ def test_long_text_costs_no_more_than_its_head(judge):
 def test_judge_many_matches_judge(judge):
     pairs = [("查处", "市场监管局查处侵权商品"), ("", "维权难，盗版泛滥"), ("", "")]
     assert judge.judge_many(pairs) == [judge.judge(t, x) for t, x in pairs]
+
+
+def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judge):
+    """Reasons never say 词「的」: the pushes of function words are summed into one 行文风格 reason."""
+    import json
+    import re
+    from pathlib import Path
+
+    from sentiment.judge import FUNCTION_CHARS
+    rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "data" / "labelled"
+                                          / "ip_opinion_dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    lone = re.compile("词「([^」])」")
+    styled = 0
+    for row in rows:
+        j = judge.judge(row.get("title"), row["text"])
+        for r in j.reasons:
+            m = lone.search(r)
+            assert not (m and m.group(1) in FUNCTION_CHARS), (r, row["text"][:60])
+        style = [r for r in j.reasons if r.startswith("行文风格")]
+        assert len(style) <= 1
+        styled += bool(style)
+    # The model does lean on style: the reason must show up where it decided, not be dropped.
+    assert styled >= len(rows) // 10
