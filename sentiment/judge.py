@@ -155,30 +155,35 @@ class Judge:
             out.append(f"非知识产权话题：{why}，不计入负面")
         # Features pushing toward the decision first, strongest first; then the strongest counter-cue.
         sign = 1.0 if negative else -1.0
-        signed = s.contributions * sign
+        signed_np = s.contributions * sign
+        # Python floats from here: per-element numpy scalars cost more than the whole argsort.
+        order = np.argsort(-signed_np)[:12].tolist()
+        signed = signed_np.tolist()
+        contrib = s.contributions.tolist()
+        names = s.names
         seen: set[str] = set()
         style: list[int] = []          # function-word features among the strongest, shown as one reason
         style_at = -1
-        for i in np.argsort(-signed)[:12]:
+        for i in order:
             if signed[i] <= 0.02 or len(out) >= MAX_REASONS - 1:
                 break
-            if is_style(s.names[i]):
+            if is_style(names[i]):
                 if not style:
                     style_at = len(out)
                 style.append(i)
                 continue
-            text = self._describe(s.names[i], float(s.contributions[i]), a)
+            text = self._describe(names[i], contrib[i], a)
             if text and text not in seen:
                 seen.add(text)
                 out.append(text)
         if style:
-            words = "、".join(dict.fromkeys(s.names[i][2:] for i in style))
-            total = float(sum(s.contributions[i] for i in style))
+            words = "、".join(dict.fromkeys(names[i][2:] for i in style))
+            total = sum(contrib[i] for i in style)
             out.insert(style_at, f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}")
-        against = [i for i in np.flatnonzero(signed < -0.1) if s.names[i].startswith("x:")]
+        against = [i for i, v in enumerate(signed) if v < -0.1 and names[i].startswith("x:")]
         if against:
-            i = min(against, key=lambda i: signed[i])
-            text = self._describe(s.names[i], float(s.contributions[i]), a)
+            i = min(against, key=signed.__getitem__)
+            text = self._describe(names[i], contrib[i], a)
             if text and text not in seen:
                 out.append(text)
         if a.tags.negated:

@@ -75,11 +75,10 @@ class LinearModel:
 
     def vectorize(self, feats: dict[str, float]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(row indices, scaled values, names) of the features the model knows."""
-        get = self.index.get
-        # One dictionary lookup per feature (this runs for every judged item).
-        found = [(k, i) for k in feats if (i := get(k)) is not None]
-        names = [k for k, _ in found]
-        idx = np.fromiter((i for _, i in found), dtype=np.intp, count=len(found))
+        # One dictionary lookup per feature, in C (this runs for every judged item).
+        ids = list(map(self.index.get, feats))
+        names = [k for k, i in zip(feats, ids) if i is not None]
+        idx = np.array([i for i in ids if i is not None], dtype=np.intp)
         g = self.group[idx]
         counts = np.bincount(g, minlength=len(GROUPS) + 1)
         # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike.
