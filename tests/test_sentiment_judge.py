@@ -146,3 +146,27 @@ def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judg
         styled += bool(style)
     # The model does lean on style: the reason must show up where it decided, not be dropped.
     assert styled >= len(rows) // 10
+
+
+def test_a_flag_needs_a_sure_topic_unless_the_text_names_an_ip_wrong_and_complains(judge):
+    import math
+
+    import numpy as np
+
+    from sentiment.judge import CLEAR_COMPLAINT_TOPIC_MIN, FLAG_TOPIC_MIN, decide, flag_topic_min
+    from sentiment.model import COLUMNS, LinearModel
+    logit = lambda p: math.log(p / (1 - p))
+    m = LinearModel([], np.zeros((0, len(COLUMNS))), np.zeros(len(COLUMNS)),
+                    {"negative": [1.0, 0.0], "topic": [1.0, 0.0]}, 0.3)
+    z = np.zeros(len(COLUMNS))
+    z[0], z[1] = logit(0.9), logit(0.7)          # P(neg | IP) 0.9, P(topic) 0.7: p_negative 0.63
+    assert not decide(z, True, m)[0]
+    assert decide(z, True, m, flag_min=CLEAR_COMPLAINT_TOPIC_MIN)[0]
+    assert not decide(z, True, m, blocked=True, flag_min=CLEAR_COMPLAINT_TOPIC_MIN)[0]
+
+    complaint = judge.analyzer.analyze(None, "消费者投诉假货泛滥，维权难，市场监管部门迟迟没有处理")
+    assert flag_topic_min(complaint) == CLEAR_COMPLAINT_TOPIC_MIN
+    assert judge.judge(None, "消费者投诉假货泛滥，维权难，市场监管部门迟迟没有处理").negative
+    # Complaint words without an IP wrong named, or an IP word without complaint: the usual bar.
+    assert flag_topic_min(judge.analyzer.analyze(None, "小区物业服务差，业主投诉无门，问题迟迟没有解决")) == FLAG_TOPIC_MIN
+    assert flag_topic_min(judge.analyzer.analyze(None, "海关查获一批假冒商标商品")) == FLAG_TOPIC_MIN
