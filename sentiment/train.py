@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 from sentiment import dataset
 from sentiment.dataset import Example
 from sentiment.features import CUE_SCALE, Analyzer, group_scales
-from sentiment.judge import blocked, choose_ip_type, decide, flag_topic_min
+from sentiment.judge import choose_ip_type, decide, gate
 from sentiment.lexicon import load_lexicon, make_tokenizer
 from sentiment.evaluate import is_publicity
 from sentiment.metrics import accuracy, binary_report, brier, macro_f1
@@ -184,9 +184,7 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
         op[:] = True
     platt = {"negative": _platt(z[ip_mask & op, 0], y_neg[ip_mask & op]), "topic": _platt(z[op, 1], y_topic[op])}
 
-    has_ip = [bool(a.tags.topic_hits) for a in analyses]
-    block = [blocked(a) for a in analyses]
-    flag_min = [flag_topic_min(a) for a in analyses]
+    gates = [gate(a) for a in analyses]
     probe = LinearModel(vocab, np.zeros((len(vocab), len(COLUMNS))), np.zeros(len(COLUMNS)), platt, 0.5)
     # Threshold: best out-of-fold negative F1 among those that keep the enforcement-publicity
     # false-positive rate within PUBLICITY_FP_MAX (staff must not be flooded by good news).
@@ -196,13 +194,13 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
     best_t, best_f = 0.5, -1.0
     for t in np.arange(0.20, 0.801, 0.02):
         probe.threshold = float(t)
-        pred = [decide(z[i], has_ip[i], probe, block[i], flag_min[i])[0] for i in op_idx]
+        pred = [decide(z[i], gates[i], probe)[0] for i in op_idx]
         f = binary_report(gold_op, pred)["f1"]
         pub_fp = sum(pred[k] for k in pub) / len(pub) if pub else 0.0
         if pub_fp <= PUBLICITY_FP_MAX and f > best_f + 1e-9:
             best_t, best_f = float(t), f
     probe.threshold = best_t
-    oof = [decide(z[i], has_ip[i], probe, block[i], flag_min[i]) for i in range(len(train_ex))]
+    oof = [decide(z[i], gates[i], probe) for i in range(len(train_ex))]
     types = [choose_ip_type(a, z[i], probe)[0] for i, a in enumerate(analyses)]
     cv = report(oof, train_ex, types)
     cv_op = report([oof[i] for i in op_idx], [train_ex[i] for i in op_idx], [types[i] for i in op_idx])

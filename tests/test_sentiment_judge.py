@@ -153,20 +153,41 @@ def test_a_flag_needs_a_sure_topic_unless_the_text_names_an_ip_wrong_and_complai
 
     import numpy as np
 
-    from sentiment.judge import CLEAR_COMPLAINT_TOPIC_MIN, FLAG_TOPIC_MIN, decide, flag_topic_min
+    from sentiment.judge import CLEAR_COMPLAINT_TOPIC_MIN, FLAG_TOPIC_MIN, Gate, decide, gate
     from sentiment.model import COLUMNS, LinearModel
     logit = lambda p: math.log(p / (1 - p))
     m = LinearModel([], np.zeros((0, len(COLUMNS))), np.zeros(len(COLUMNS)),
                     {"negative": [1.0, 0.0], "topic": [1.0, 0.0]}, 0.3)
     z = np.zeros(len(COLUMNS))
     z[0], z[1] = logit(0.9), logit(0.7)          # P(neg | IP) 0.9, P(topic) 0.7: p_negative 0.63
-    assert not decide(z, True, m)[0]
-    assert decide(z, True, m, flag_min=CLEAR_COMPLAINT_TOPIC_MIN)[0]
-    assert not decide(z, True, m, blocked=True, flag_min=CLEAR_COMPLAINT_TOPIC_MIN)[0]
+    assert not decide(z, Gate(), m)[0]
+    assert decide(z, Gate(flag_min=CLEAR_COMPLAINT_TOPIC_MIN), m)[0]
+    assert not decide(z, Gate(blocked=True, flag_min=CLEAR_COMPLAINT_TOPIC_MIN), m)[0]
 
-    complaint = judge.analyzer.analyze(None, "消费者投诉假货泛滥，维权难，市场监管部门迟迟没有处理")
-    assert flag_topic_min(complaint) == CLEAR_COMPLAINT_TOPIC_MIN
-    assert judge.judge(None, "消费者投诉假货泛滥，维权难，市场监管部门迟迟没有处理").negative
+    text = "消费者投诉假货泛滥，维权难，市场监管部门迟迟没有处理"
+    assert gate(judge.analyzer.analyze(None, text)).flag_min == CLEAR_COMPLAINT_TOPIC_MIN
+    assert judge.judge(None, text).negative
     # Complaint words without an IP wrong named, or an IP word without complaint: the usual bar.
-    assert flag_topic_min(judge.analyzer.analyze(None, "小区物业服务差，业主投诉无门，问题迟迟没有解决")) == FLAG_TOPIC_MIN
-    assert flag_topic_min(judge.analyzer.analyze(None, "海关查获一批假冒商标商品")) == FLAG_TOPIC_MIN
+    assert gate(judge.analyzer.analyze(None, "小区物业服务差，业主投诉无门，问题迟迟没有解决")).flag_min == FLAG_TOPIC_MIN
+    assert gate(judge.analyzer.analyze(None, "海关查获一批假冒商标商品")).flag_min == FLAG_TOPIC_MIN
+
+
+def test_publicity_led_text_needs_a_higher_p_negative_to_be_flagged(judge):
+    import math
+
+    import numpy as np
+
+    from sentiment.judge import PUBLICITY_LED_MARGIN, Gate, decide, gate
+    from sentiment.model import COLUMNS, LinearModel
+    m = LinearModel([], np.zeros((0, len(COLUMNS))), np.zeros(len(COLUMNS)),
+                    {"negative": [1.0, 0.0], "topic": [1.0, 0.0]}, 0.3)
+    z = np.zeros(len(COLUMNS))
+    z[0], z[1] = math.log(0.4 / 0.6), 9.0        # p_negative ~0.4: above 0.3, below 0.3 + margin
+    assert decide(z, Gate(), m)[0]
+    assert not decide(z, Gate(margin=PUBLICITY_LED_MARGIN), m)[0]
+
+    release = "合肥海关查获侵权商品3万件，法院判处被告人有期徒刑三年并处罚金50万元"
+    assert gate(judge.analyzer.analyze(None, release)).margin == PUBLICITY_LED_MARGIN
+    # Complaints outweigh the enforcement words: the plain threshold.
+    complaint = "网友吐槽：查处了几次，盗版依然泛滥，维权难，投诉无门"
+    assert gate(judge.analyzer.analyze(None, complaint)).margin == 0.0
