@@ -28,6 +28,7 @@ _REPEATABLE = frozenset({"category", "enclosure"})
 _DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _UTF8 = frozenset({"utf-8", "utf8"})
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def read(data: bytes, headers: Mapping[str, str], parse_date: Callable[[str], object]):
@@ -68,9 +69,9 @@ def read(data: bytes, headers: Mapping[str, str], parse_date: Callable[[str], ob
 
 
 def _plain_utf8(data: bytes, headers: Mapping[str, str]) -> bool:
-    head = data[:1024]
     # A DTD may define entities and xml:base rebases links: feedparser's reading of both is the reference.
-    if b"<!DOCTYPE" in head.upper() or b"xml:base" in data:
+    # The whole document is searched: comments may push a DOCTYPE far from the start.
+    if _DOCTYPE.search(data) or b"xml:base" in data:
         return False
     declared = _DECL_ENCODING.match(data.lstrip(b"\xef\xbb\xbf"))
     if declared and declared.group(1).lower().decode("ascii", "replace") not in _UTF8:

@@ -64,6 +64,7 @@ ITEM = "<item><title>合肥查处商标侵权案</title><link>/a/1.html</link><p
     (_doc(ITEM), {"Content-Type": "text/xml; charset=GB2312"}),
     (_doc(ITEM, extra=' xml:base="https://other.example.cn/"'), {}),
     (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y">]>' + _doc(ITEM, decl=""), {}),
+    (b'<?xml version="1.0"?><!--' + b" " * 5000 + b'--><!DOCTYPE rss [<!ENTITY x "y">]>' + _doc(ITEM, decl=""), {}),
     (_doc(ITEM.replace("</item>", "<content:encoded>正文</content:encoded></item>"),
           extra=' xmlns:content="http://purl.org/rss/1.0/modules/content/"'), {}),
     (_doc(ITEM.replace("</item>", "<title>第二个标题</title></item>")), {}),
