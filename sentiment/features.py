@@ -47,7 +47,11 @@ class Analyzer:
     def tokens(self, s: str) -> list[str]:
         # HMM off: the lexicon and dictionary decide the words, and it is ~2x faster.
         # clean() leaves only single spaces as whitespace, and " " is in _SKIP.
-        return [w.lower() for w in self.seg.cut(s) if w not in _SKIP]
+        words = self.seg.cut(s)
+        if s.lower() == s:
+            # Nothing to lower-case (no Latin capitals: the usual Chinese text): skip a lower() per word.
+            return [w for w in words if w not in _SKIP]
+        return [w.lower() for w in words if w not in _SKIP]
 
     def analyze(self, title: str | None, text: str | None) -> Analysis:
         title_c = clean(title, TITLE_MAX)
