@@ -128,3 +128,18 @@ def items(draw) -> str:
 def test_generated_feeds_read_the_same_either_way(body, headers, monkeypatch):
     doc = _doc("".join(body), extra=' xmlns:dc="http://purl.org/dc/elements/1.1/"')
     _same(*_both(doc, headers, monkeypatch))
+
+
+@pytest.mark.parametrize("doc", [
+    _doc("<item><title>合肥<!-- 注释 -->查处</title><description>a<?pi x?>b<![CDATA[<p>c</p>]]>d</description>"
+         "<link>https://a.example.cn/1</link></item>"),
+    _doc("<item><title>  多行\n  标题  </title><description>\n\n 段落一\n\n 段落二 \n</description></item>"),
+    _doc("<item><title>无链接</title><guid>https://a.example.cn/guid.html</guid></item>"
+         "<item><title>相对 guid</title><guid>2.html</guid></item>"
+         "<item><title>非永久 guid</title><guid isPermaLink=\"false\">https://a.example.cn/3</guid></item>"),
+    _doc("<item><title>双 category</title><category>专利</category><category>商标</category>"
+         "<enclosure url=\"https://a.example.cn/a.jpg\" type=\"image/jpeg\"/></item>"),
+])
+def test_comments_cdata_whitespace_and_guids_read_the_same(doc, monkeypatch):
+    assert _taken(doc)
+    _same(*_both(doc, {}, monkeypatch))
