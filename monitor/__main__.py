@@ -1,4 +1,4 @@
-"""python -m monitor export | sample build | sample load | sample remove | search | reindex | handle
+"""python -m monitor export | sample build | sample load | sample remove | search | reindex | rebuild-bands | handle
 
 Exit codes: 0 done, 2 bad input (bad date, missing database or file) with a
 one-line reason on stderr.
@@ -86,13 +86,23 @@ def cmd_sample_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    return _rebuild(args, "全文索引", lambda store, progress: store.reindex(progress=progress), "条")
+
+
+def cmd_rebuild_bands(args: argparse.Namespace) -> int:
+    return _rebuild(args, "报道归并索引", lambda store, progress: store.rebuild_story_bands(progress=progress),
+                    "条首发报道")
+
+
+def _rebuild(args: argparse.Namespace, what: str, run, unit: str) -> int:
+    """Rebuild derived data of the store with a progress line on stderr."""
     settings = Settings.load(db=args.db)
     with _open(settings, must_exist=True) as store:
         def progress(done: int, total: int) -> None:
-            print(f"\r全文索引：{done}/{total}", end="", file=sys.stderr, flush=True)
-        n = store.reindex(progress=progress)
+            print(f"\r{what}：{done}/{total}", end="", file=sys.stderr, flush=True)
+        n = run(store, progress)
     print(file=sys.stderr)
-    print(f"全文索引已重建：{n} 条")
+    print(f"{what}已重建：{n} {unit}")
     return 0
 
 
@@ -184,6 +194,11 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reindex", help="rebuild the full-text search index")
     r.add_argument("--db")
     r.set_defaults(func=cmd_reindex)
+
+    rb = sub.add_parser("rebuild-bands", help="rebuild the story look-up keys of stored first reports "
+                                              "(after an upgrade changed the band layout)")
+    rb.add_argument("--db")
+    rb.set_defaults(func=cmd_rebuild_bands)
 
     q = sub.add_parser("search", help="full-text search; one JSON object per item, newest first")
     q.add_argument("query", help='e.g. 专利 侵权, "商标 侵权", 专利 OR 商标, 专利 -宣传')

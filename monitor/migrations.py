@@ -437,4 +437,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     """),
+    ("0022_dup_bands_10x3", """
+        -- Story look-up keys move from MinHash 8 bands x 4 rows to 10 x 3 (monitor/dedup.py). Keys of the
+        -- old layout never equal new ones, so they go; SQL cannot compute MinHash, so the first reports
+        -- are re-banded in Python (story_store.rebuild_bands): on the next writable open when the
+        -- database is small, otherwise by `python -m monitor rebuild-bands`. Until then a new item
+        -- starts its own story.
+        DELETE FROM dup_bands;
+        CREATE TABLE pending_rebuilds (what TEXT PRIMARY KEY);
+        INSERT INTO pending_rebuilds (what) VALUES ('dup_bands');
+    """),
 ]

@@ -79,6 +79,7 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.migrate()
             self._backfill_search_index()
+            self._rebuild_story_bands_if_pending()
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
@@ -158,6 +159,27 @@ class Store:
             self.reindex()
         else:
             log.warning("%s: %d items have no full-text index; run `python -m monitor reindex`", self.path, n)
+
+    def _rebuild_story_bands_if_pending(self) -> None:
+        # Like the search index: a migration cannot compute MinHash keys (0022_dup_bands_10x3).
+        if not self.story_bands_pending():
+            return
+        n = self.conn.execute("SELECT count(*) FROM items WHERE story_id = id").fetchone()[0]
+        if n <= BACKFILL_ON_OPEN:
+            log.info("re-banding %d first reports for story look-up", n)
+            self.rebuild_story_bands()
+        else:
+            log.warning("%s: %d first reports have no story look-up keys; run `python -m monitor rebuild-bands`",
+                        self.path, n)
+
+    def story_bands_pending(self) -> bool:
+        """True when the story look-up keys of stored first reports still have to be rebuilt."""
+        return bool(self.conn.execute("SELECT 1 FROM pending_rebuilds WHERE what = 'dup_bands'").fetchone())
+
+    def rebuild_story_bands(self, progress=None) -> int:
+        """Recompute the story look-up keys of every stored first report; `progress(done, total)` per batch."""
+        from monitor.story_store import rebuild_bands   # story_store reads through Store: import late
+        return rebuild_bands(self, progress)
 
     # -- items -----------------------------------------------------------
     def add_items(self, judged: Iterable[tuple[Item, Judgement]], *, sample: bool = False,

@@ -84,6 +84,29 @@ class StoryBatch:
         self.bands = []
 
 
+def rebuild_bands(store: Store, progress=None, batch: int = 2000) -> int:
+    """Band keys of every first report (`story_id = id`), from its stored text, in one transaction.
+
+    After a change of the band layout (migration 0022). A first report whose text was
+    updated is banded by its current text, not its first version's. Returns the number
+    of first reports banded.
+    """
+    with store.atomic() as c:
+        total = c.execute("SELECT count(*) FROM items WHERE story_id = id").fetchone()[0]
+        c.execute("DELETE FROM dup_bands")
+        done = last = 0
+        while rows := c.execute("SELECT id, title, text FROM items WHERE story_id = id AND id > ? ORDER BY id "
+                                "LIMIT ?", (last, batch)).fetchall():
+            c.executemany("INSERT OR IGNORE INTO dup_bands (key, item_id) VALUES (?, ?)",
+                          [(k, r[0]) for r in rows for k in dedup.fingerprint(r[1], r[2]).keys])
+            last = rows[-1][0]
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        c.execute("DELETE FROM pending_rebuilds WHERE what = 'dup_bands'")
+    return done
+
+
 def julianday(stamp: str) -> float:
     """SQLite's julianday() of a stored UTC timestamp, computed the same way (whole milliseconds)."""
     d = datetime.fromisoformat(stamp) - _UNIX_EPOCH
