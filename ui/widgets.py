@@ -167,18 +167,23 @@ def trend_chart(frame: pd.DataFrame) -> alt.Chart:
 def bar_chart(frame: pd.DataFrame, field: str, title: str, horizontal: bool = True) -> alt.Chart:
     """Count bars with the negative share overlaid; `field` names the category column."""
     data = frame.rename(columns={field: "类别", "count": "信息量", "negative": "负面"})
+    data = data.sort_values(["信息量", "类别"], ascending=[False, True], kind="stable")
+    # One explicit category order for both layers: with sort="-x" per layer the two orders
+    # (by total, by negative) conflict, Vega-Lite drops both and the biggest bar is not first.
+    order = [str(c) for c in data["类别"]]
     base = alt.Chart(data)
     if horizontal:
-        cat = alt.Y("类别:N", title=title, sort="-x")
+        cat = alt.Y("类别:N", title=title, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=160))
         total = base.mark_bar(color="#8fb3d9").encode(y=cat, x=alt.X("信息量:Q", title="信息量"),
                                                       tooltip=["类别", "信息量", "负面"])
         neg = base.mark_bar(color="#d62728").encode(y=cat, x="负面:Q", tooltip=["类别", "信息量", "负面"])
     else:
-        cat = alt.X("类别:N", title=title, sort="-y")
+        cat = alt.X("类别:N", title=title, sort=order)
         total = base.mark_bar(color="#8fb3d9").encode(x=cat, y=alt.Y("信息量:Q", title="信息量"),
                                                       tooltip=["类别", "信息量", "负面"])
         neg = base.mark_bar(color="#d62728").encode(x=cat, y="负面:Q", tooltip=["类别", "信息量", "负面"])
-    return (total + neg).properties(height=max(160, 24 * len(data)) if horizontal else 260)
+    # A step per bar (not a fixed height): every category keeps a readable band and its label.
+    return (total + neg).properties(height=alt.Step(22) if horizontal else 260)
 
 
 def chart_or_note(frame: pd.DataFrame, chart: alt.Chart, empty: str) -> None:
