@@ -673,10 +673,17 @@ def period_overview(store: Store, start: date, end: date, now: datetime | None =
 
 
 def period_trend(store: Store, start: date, end: date) -> pd.DataFrame:
-    """As `daily_trend`, for the days start..end: columns day, polarity, count."""
+    """As `daily_trend`, for the days start..end: columns day, polarity, count.
+
+    Red means negative opinion, as in the tiles: an item counts as negative only when it is
+    flagged. A negative tone without the flag (an off-topic item: a food-poisoning report,
+    a rainstorm warning) is not negative opinion about IP work and counts as neutral.
+    """
     lo, hi = period_bounds(start, end)
     rows = store.conn.execute(
-        "SELECT date(published_at, '+8 hours') AS day, coalesce(polarity, 'neutral'), count(*) "
+        "SELECT date(published_at, '+8 hours') AS day, "
+        "CASE WHEN negative = 1 THEN 'negative' WHEN polarity = 'negative' OR polarity IS NULL THEN 'neutral' "
+        "ELSE polarity END, count(*) "
         "FROM items WHERE published_at >= ? AND published_at < ? GROUP BY 1, 2", (lo, hi)).fetchall()
     counts = {(r[0], r[1]): r[2] for r in rows}
     out = []

@@ -116,6 +116,22 @@ def test_daily_trend_fills_every_day_and_polarity(store):
     assert trend["count"].sum() == 5
 
 
+def test_trend_red_is_flagged_negative_opinion_only(fresh_store):
+    """The trend's negative bars add up to the tiles' negative count: an off-topic item with a
+    negative tone (not flagged) counts as neutral."""
+    off = Judgement(negative=False, p_negative=0.05, polarity="negative", topic="off")
+    fresh_store.add_items([
+        (Item(source="源", url="https://example.com/off", title="旺角烧烤餐厅疑食物中毒", text="8人送医",
+              published_at=NOW - timedelta(hours=1)), off),
+        (Item(source="源", url="https://example.com/neg", title="合肥专利维权难", text="企业反映维权难",
+              published_at=NOW - timedelta(hours=2)), J("negative", True)),
+    ])
+    trend = queries.daily_trend(fresh_store, days=1, now=NOW)
+    by = dict(zip(trend["polarity"], trend["count"]))
+    assert by == {"negative": 1, "neutral": 1, "positive": 0}
+    assert by["negative"] == queries.overview(fresh_store, now=NOW)["today"]["negative"]
+
+
 def test_breakdowns(store):
     src = queries.top_sources(store, days=30, now=NOW)
     assert dict(zip(src["source"], src["count"])) == {"源甲": 2, "源乙": 2, "源丙": 1, "源丁": 2}
