@@ -36,7 +36,7 @@ MAX_LIMIT = 5000
 
 # Columns the item list returns; detail adds the long text and reasons.
 LIST_COLUMNS = ("id", "published_at", "published_estimated", "title", "source", "platform",
-                "polarity", "negative", "p_negative", "ip_type", "region", "url", "is_sample", "story_id")
+                "polarity", "negative", "p_negative", "ip_type", "region", "url", "is_sample", "story_id", "topic")
 
 
 class QueryError(ValueError):

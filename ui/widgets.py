@@ -49,6 +49,11 @@ def polarity_label(p: Any) -> str:
     return POLARITY_LABELS.get(p, "未判定" if p is None else str(p))
 
 
+def tone_label(polarity: Any, topic: Any = None) -> str:
+    """倾向 as staff read it: an item that is not about IP protection shows as such, not by its tone."""
+    return "无关话题" if topic == "off" else polarity_label(polarity)
+
+
 def platform_label(p: Any) -> str:
     return PLATFORM_LABELS.get(p, str(p or "未知"))
 
@@ -336,7 +341,7 @@ def table_frame(rows: pd.DataFrame) -> pd.DataFrame:
         "标题": rows["title"],
         "信息源": rows["source"],
         "平台": rows["platform"].map(platform_label),
-        "倾向": rows["polarity"].map(polarity_label),
+        "倾向": [tone_label(p, t) for p, t in zip(rows["polarity"], rows.get("topic", [None] * len(rows)))],
         "负面概率": rows["p_negative"],
         "类型": rows["ip_type"],
         "地域": rows["region"],
@@ -375,7 +380,7 @@ def item_detail(d: Mapping[str, Any] | None) -> None:
         est = "（发布时间未知，按采集时间估计）" if d.get("published_estimated") else ""
         st.text(f"{d['source']} · {platform_label(d['platform'])} · {when}{est}")
         a, b, c, e = st.columns(4)
-        a.metric("倾向", polarity_label(d.get("polarity")))
+        a.metric("倾向", tone_label(d.get("polarity"), d.get("topic")))
         b.metric("负面舆情", "是" if d.get("negative") else "否")
         c.metric("负面概率", "—" if d.get("p_negative") is None else f"{d['p_negative']:.2f}")
         e.metric("知识产权类型", d.get("ip_type") or "—")

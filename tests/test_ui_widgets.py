@@ -1,4 +1,5 @@
-"""Dashboard count charts: the biggest category first, one band (and label) per category."""
+"""Dashboard widgets as staff see them: count charts (biggest first, a band and label per category)
+and the item table's 倾向 column."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from ui.widgets import bar_chart
+from ui.widgets import bar_chart, table_frame
 
 FRAME = pd.DataFrame({"source": ["21ic电子网", "网易号", "中国新闻网", "微信公众号", "hfiplaw.cn"],
                       "count": [1, 12, 2, 6, 3], "negative": [1, 5, 0, 4, 0]})
@@ -31,3 +32,16 @@ def test_the_chart_renders_offline():
     vlc = pytest.importorskip("vl_convert", reason="vl-convert-python is not installed")
     png = vlc.vegalite_to_png(json.dumps(bar_chart(FRAME, "source", "信息源").to_dict()))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
+
+
+def test_an_off_topic_item_reads_as_such_not_by_its_tone():
+    rows = pd.DataFrame({
+        "published_at": pd.to_datetime(["2026-11-20 09:00", "2026-11-20 10:00"]),
+        "published_estimated": [False, True], "title": ["旺角烧烤餐厅疑食物中毒", "合肥专利维权难"],
+        "source": ["香港01", "网易号"], "platform": ["news", "news"], "polarity": ["negative", "negative"],
+        "p_negative": [0.0, 0.9], "ip_type": ["其他", "专利"], "region": ["", "安徽合肥"],
+        "is_sample": [False, False], "url": ["https://a.example.cn/1", "javascript:alert(1)"],
+        "topic": ["off", "ip"]})
+    t = table_frame(rows)
+    assert list(t["倾向"]) == ["无关话题", "负面"]
+    assert t["链接"].iloc[0] == "https://a.example.cn/1" and pd.isna(t["链接"].iloc[1])   # javascript: is no link
