@@ -162,9 +162,10 @@ class Judge:
                              ip_type="其他", ip_types=(), channel="其他", province="", city="",
                              reasons=("无可判断的文字内容（空白、仅标点或符号）",))
         s = self.model.score(a.features)
-        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, gate(a), self.model)
+        g = gate(a)
+        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, g, self.model)
         ip_type, ip_types = choose_ip_type(a, s.z, self.model)
-        reasons = self._reasons(a, s, negative, on_topic, p_topic)
+        reasons = self._reasons(a, s, negative, on_topic, p_topic, g.blocked)
         return Judgement(
             negative=negative, p_negative=round(float(p_negative), 4), polarity=polarity,
             topic="ip" if on_topic else "off",
@@ -174,7 +175,8 @@ class Judge:
     def judge_many(self, pairs: Iterable[tuple[str | None, str | None]]) -> list[Judgement]:
         return [self.judge(t, x) for t, x in pairs]
 
-    def _reasons(self, a: Analysis, s, negative: bool, on_topic: bool, p_topic: float) -> list[str]:
+    def _reasons(self, a: Analysis, s, negative: bool, on_topic: bool, p_topic: float,
+                 is_blocked: bool = False) -> list[str]:
         out: list[str] = []
         if not on_topic:
             why = f"话题模型判为无关（相关概率 {p_topic:.2f}" + ("，无知识产权用语）" if not a.tags.topic_hits else "）")
@@ -214,7 +216,7 @@ class Judge:
                 out.append(text)
         if a.tags.negated:
             out.append("否定表述：" + "、".join(dict.fromkeys(a.tags.negated)))
-        if on_topic and not negative and blocked(a):
+        if on_topic and not negative and is_blocked:
             words = "、".join(dict.fromkeys(a.tags.cues.get("offtopic", [])))
             out.insert(0, f"涉及其他权利或纠纷（{words}），不计入知识产权负面")
         return out[:MAX_REASONS + 1]
