@@ -32,8 +32,21 @@ class Analysis:
     tokens: list[str]
     tags: Tags
     title_tags: Tags
-    features: dict[str, float]
+    words: list[str]               # distinct word keys, first seen first (features "w:<word>")
+    bigrams: list[str]             # distinct Han bigram keys (features "c:<bigram>")
+    cues: dict[str, float]         # the "x:<cue>" features
     empty: bool
+
+    @property
+    def features(self) -> dict[str, float]:
+        """Every feature by name. Training reads these; the judge scores the three parts directly
+        (LinearModel.score_parts), without building a name per word and bigram."""
+        if self.empty:
+            return {}
+        f = dict.fromkeys(["w:" + w for w in self.words], 1.0)
+        f.update(dict.fromkeys(["c:" + b for b in self.bigrams], 1.0))
+        f.update(self.cues)
+        return f
 
 
 class Analyzer:
@@ -62,13 +75,17 @@ class Analyzer:
         toks = self.tokens(f"{title_c} {body}" if title_c and body else title_c or body)
         tags, title_tags = self.tagger.tag(title_c + "\n" + body, len(title_c))
         empty = not has_content(title_c + body)
-        feats = {} if empty else self._features(title_c + " " + body, toks, tags, title_tags)
-        return Analysis(title_c, body, toks, tags, title_tags, feats, empty)
-
-    def _features(self, s: str, toks: list[str], tags: Tags, title_tags: Tags) -> dict[str, float]:
-        f = dict.fromkeys(["w:" + w for w in toks if len(w) > 1 or "\u3400" <= w <= "\u9fff"], 1.0)
+        if empty:
+            return Analysis(title_c, body, toks, tags, title_tags, [], [], {}, True)
+        s = title_c + " " + body
+        words = list(dict.fromkeys(w for w in toks if len(w) > 1 or "\u3400" <= w <= "\u9fff"))
         runs = _HAN_RUN.findall(s)
-        f.update(dict.fromkeys(["c:" + r[i:i + 2] for r in runs for i in range(len(r) - 1)], 1.0))
+        bigrams = list(dict.fromkeys(r[i:i + 2] for r in runs for i in range(len(r) - 1)))
+        return Analysis(title_c, body, toks, tags, title_tags, words, bigrams,
+                        self._cues(s, toks, tags, title_tags), False)
+
+    def _cues(self, s: str, toks: list[str], tags: Tags, title_tags: Tags) -> dict[str, float]:
+        f: dict[str, float] = {}
         st = tags.stance
         tst = title_tags.stance
         cues = {

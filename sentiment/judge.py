@@ -161,7 +161,7 @@ class Judge:
             return Judgement(negative=False, p_negative=0.0, polarity="neutral", topic="off",
                              ip_type="其他", ip_types=(), channel="其他", province="", city="",
                              reasons=("无可判断的文字内容（空白、仅标点或符号）",))
-        s = self.model.score(a.features)
+        s = self.model.score_parts(a.words, a.bigrams, a.cues)
         g = gate(a)
         negative, p_negative, polarity, on_topic, p_topic = decide(s.z, g, self.model)
         ip_type, ip_types = choose_ip_type(a, s.z, self.model)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sentiment.features import CUE_SCALE, GROUPS
+from sentiment.features import CUE_SCALE
 from sentiment.snowsignal import MODELS_DIR
 
 MODEL_FILE = MODELS_DIR / "judge_model.json"
@@ -38,8 +39,31 @@ def sigmoid(z: float) -> float:
 @dataclass
 class Scores:
     z: np.ndarray                   # raw score per column
-    names: list[str]                # features found in the model
+    names: Sequence[str]            # features found in the model
     contributions: np.ndarray       # each one's contribution to the negative column
+
+
+class _Names(Sequence):
+    """Feature names made on demand from (prefix, keys) runs: the reasons read a dozen of them,
+    the scoring needs none."""
+
+    def __init__(self, *runs: tuple[str, list[str]]):
+        self.runs = runs
+        self.n = sum(len(keys) for _, keys in runs)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if i < 0:
+            i += self.n
+        for prefix, keys in self.runs:
+            if 0 <= i < len(keys):
+                return prefix + keys[i]
+            i -= len(keys)
+        raise IndexError(i)
 
 
 class LinearModel:
@@ -48,8 +72,10 @@ class LinearModel:
         if weights.shape != (len(features), len(columns)):
             raise ModelError(f"weights shape {weights.shape} does not match {len(features)} features")
         self.index = {f: i for i, f in enumerate(features)}
-        # Feature group per row (see features.GROUPS; cues last), for per-group scaling in numpy.
-        self.group = np.array([GROUPS.get(f[0], len(GROUPS)) for f in features], dtype=np.intp)
+        # The two n-gram groups by their bare key, so the judge scores words and bigrams without
+        # building a "w:"/"c:" name for each (score_parts).
+        self.word_index = {f[2:]: i for f, i in self.index.items() if f.startswith("w:")}
+        self.bigram_index = {f[2:]: i for f, i in self.index.items() if f.startswith("c:")}
         self.features = features
         self.weights = weights
         self.bias = bias
@@ -73,27 +99,30 @@ class LinearModel:
              "weights": [[round(float(w), 4) for w in row] for row in self.weights]}
         Path(path).write_text(json.dumps(d, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
-    def vectorize(self, feats: dict[str, float]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(row indices, scaled values, names) of the features the model knows."""
-        # One dictionary lookup per feature, in C (this runs for every judged item).
-        ids = list(map(self.index.get, feats))
-        names = [k for k, i in zip(feats, ids) if i is not None]
-        idx = np.array([i for i in ids if i is not None], dtype=np.intp)
-        g = self.group[idx]
-        counts = np.bincount(g, minlength=len(GROUPS) + 1)
-        # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike.
-        scale = np.array([1 / math.sqrt(c) if c else 0.0 for c in counts[:-1].tolist()] + [CUE_SCALE])
-        vals = scale[g]
-        cue = np.flatnonzero(g == len(GROUPS))
-        if len(cue):
-            vals[cue] *= np.array([feats[names[p]] for p in cue.tolist()])
-        return idx, vals, names
-
-    def score(self, feats: dict[str, float]) -> Scores:
-        idx, vals, names = self.vectorize(feats)
+    def score_parts(self, words: list[str], bigrams: list[str], cues: dict[str, float]) -> Scores:
+        """Scores of the features {"w:"+w: 1} | {"c:"+b: 1} | cues, scaled as training scales them
+        (features.group_scales: each n-gram group by 1/sqrt(its known count), cues by CUE_SCALE);
+        names come in that order."""
+        wids = list(map(self.word_index.get, words))
+        bids = list(map(self.bigram_index.get, bigrams))
+        cids = list(map(self.index.get, cues))
+        known_w = [i for i in wids if i is not None]
+        known_b = [i for i in bids if i is not None]
+        cue_keys = [k for k, i in zip(cues, cids) if i is not None]
+        idx = np.array(known_w + known_b + [i for i in cids if i is not None], dtype=np.intp)
         if not len(idx):
             return Scores(self.bias.copy(), [], np.zeros(0))
+        nw, nb = len(known_w), len(known_b)
+        vals = np.empty(len(idx))
+        # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike.
+        vals[:nw] = 1 / math.sqrt(nw) if nw else 0.0
+        vals[nw:nw + nb] = 1 / math.sqrt(nb) if nb else 0.0
+        vals[nw + nb:] = CUE_SCALE
+        if cue_keys:
+            vals[nw + nb:] *= np.array([cues[k] for k in cue_keys])
         rows = self.weights[idx]
+        names = _Names(("w:", [w for w, i in zip(words, wids) if i is not None]),
+                       ("c:", [b for b, i in zip(bigrams, bids) if i is not None]), ("", cue_keys))
         return Scores(vals @ rows + self.bias, names, vals * rows[:, 0])
 
     def learned_type(self, z: np.ndarray) -> str:

@@ -191,3 +191,26 @@ def test_publicity_led_text_needs_a_higher_p_negative_to_be_flagged(judge):
     # Complaints outweigh the enforcement words: the plain threshold.
     complaint = "网友吐槽：查处了几次，盗版依然泛滥，维权难，投诉无门"
     assert gate(judge.analyzer.analyze(None, complaint)).margin == 0.0
+
+
+def test_the_judge_scores_features_exactly_as_training_builds_them(judge):
+    """The judge scores words, bigrams and cues by their bare keys; training builds a scaled matrix from
+    the named features (train._matrix). Over the model's vocabulary both give the same scores."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from sentiment.train import _matrix
+    rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "data" / "labelled"
+                                          / "ip_opinion_dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [(r.get("title"), r["text"]) for r in rows] + [(None, "！！！"), ("Apple", "iPhone 专利 ABC 维权难")]
+    m = judge.model
+    for title, text in texts:
+        a = judge.analyzer.analyze(title, text)
+        parts = m.score_parts(a.words, a.bigrams, a.cues)
+        x = _matrix([a.features], m.index)
+        assert np.allclose(x @ m.weights + m.bias, parts.z, rtol=1e-12, atol=1e-12)
+        named = [k for k in a.features if k in m.index]
+        assert list(parts.names) == named
+        assert np.allclose(parts.contributions, [x[0, m.index[k]] * m.weights[m.index[k], 0] for k in named])
