@@ -41,8 +41,8 @@ def read(data: bytes, headers: Mapping[str, str], parse_date: Callable[[str], ob
         return None
     try:
         root = ET.fromstring(data)
-    except ET.ParseError:
-        return None
+    except (ET.ParseError, ValueError, RecursionError):
+        return None      # feedparser reads it, or records why it cannot
     if root.tag != "rss" or root.get("version") != "2.0":
         return None
     channels = root.findall("channel")
