@@ -185,29 +185,39 @@ class Judge:
         sign = 1.0 if negative else -1.0
         signed_np = s.contributions * sign
         # Python floats from here: per-element numpy scalars cost more than the whole argsort.
-        order = np.argsort(-signed_np)[:12].tolist()
+        order = np.argsort(-signed_np)[:24].tolist()
         signed = signed_np.tolist()
         contrib = s.contributions.tolist()
         names = s.names
-        seen: set[str] = set()
-        style: list[int] = []          # function-word features among the strongest, shown as one reason
-        style_at = -1
+        # One reason per thing a reader recognises: the word and the character bigram of one string
+        # ("盗版") are one reason, and function words (的, 有 …) together are one style reason.
+        groups: dict[str, list[int]] = {}
         for i in order:
-            if signed[i] <= 0.02 or len(out) >= MAX_REASONS - 1:
+            if signed[i] <= 0.02:
                 break
-            if is_style(names[i]):
-                if not style:
-                    style_at = len(out)
-                style.append(i)
-                continue
-            text = self._describe(names[i], contrib[i], a)
+            name = names[i]
+            key = "style" if is_style(name) else ("s:" + name[2:] if name[:2] in ("w:", "c:") else name)
+            groups.setdefault(key, []).append(i)
+        seen: set[str] = set()
+        for key, members in sorted(groups.items(), key=lambda kv: -sum(signed[i] for i in kv[1])):
+            if len(out) >= MAX_REASONS - 1:
+                break
+            total = sum(contrib[i] for i in members)
+            if key == "style":
+                # A bigram such as "业的" shows as its function character "的".
+                words = "、".join(dict.fromkeys(
+                    w for i in members for w in ([names[i][2:]] if names[i].startswith("w:")
+                                                 else [ch for ch in names[i][2:] if ch in FUNCTION_CHARS])))
+                text = f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}"
+            elif key.startswith("s:"):
+                # Named as a word when jieba cut it as one, else as a character string.
+                word = any(names[i].startswith("w:") for i in members)
+                text = self._describe(("w:" if word else "c:") + key[2:], total, a)
+            else:
+                text = self._describe(key, total, a)
             if text and text not in seen:
                 seen.add(text)
                 out.append(text)
-        if style:
-            words = "、".join(dict.fromkeys(names[i][2:] for i in style))
-            total = sum(contrib[i] for i in style)
-            out.insert(style_at, f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}")
         against = [i for i, v in enumerate(signed) if v < -0.1 and names[i].startswith("x:")]
         if against:
             i = min(against, key=signed.__getitem__)

@@ -126,7 +126,8 @@ def test_judge_many_matches_judge(judge):
 
 
 def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judge):
-    """Reasons never say 词「的」: the pushes of function words are summed into one 行文风格 reason."""
+    """Reasons never say 词「的」: the pushes of function words are summed into one 行文风格 reason;
+    a string's word and bigram features are one reason."""
     import json
     import re
     from pathlib import Path
@@ -143,6 +144,9 @@ def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judg
             assert not (m and m.group(1) in FUNCTION_CHARS), (r, row["text"][:60])
         style = [r for r in j.reasons if r.startswith("行文风格")]
         assert len(style) <= 1
+        # A string's word and character-bigram features are one reason, not two.
+        quoted = re.findall("(?:词|字串)「([^」]+)」", " ".join(j.reasons))
+        assert len(quoted) == len(set(quoted)), j.reasons
         styled += bool(style)
     # The model does lean on style: the reason must show up where it decided, not be dropped.
     assert styled >= len(rows) // 10
