@@ -12,6 +12,7 @@ from sentiment.judgement import Judgement
 from sentiment.lexicon import load_lexicon, make_tokenizer
 from sentiment.model import MODEL_FILE, LinearModel
 from sentiment.snowsignal import SnowSignal
+from sentiment.stacker import stack_features
 
 # Off-topic items are never flagged; their p_negative is capped well below any threshold.
 OFF_TOPIC_P_CAP = 0.1
@@ -79,15 +80,27 @@ def gate(a: Analysis) -> Gate:
                 margin=PUBLICITY_LED_MARGIN if publicity_led else 0.0)
 
 
-def decide(z, g: Gate, model: LinearModel) -> tuple[bool, float, str, bool, float]:
-    """Raw head scores -> (negative, p_negative, polarity, on_topic, p_topic). Training uses it too."""
+def decide(z, g: Gate, model: LinearModel, x=None, p_stack: float | None = None
+           ) -> tuple[bool, float, str, bool, float]:
+    """Raw head scores -> (negative, p_negative, polarity, on_topic, p_topic). Training uses it too.
+
+    With the model's second stage (`model.stacker`) and its inputs `x` (stacker.stack_features), the
+    trees decide among the items the gate lets through; training passes their out-of-fold
+    probability as `p_stack` instead. Without them, the first-stage rule decides (threshold + margin).
+    """
     p_topic = model.calibrated("topic", float(z[1]))
     on_topic = p_topic >= (TOPIC_THRESHOLD if g.has_ip_terms else TOPIC_THRESHOLD_NO_TERMS)
     p_neg_ip = model.calibrated("negative", float(z[0]))
     # P(negative) = P(about IP) * P(negative | about IP): both heads are calibrated.
     p_negative = p_neg_ip * p_topic
-    negative = (on_topic and not g.blocked and p_topic >= g.flag_min
-                and p_negative >= model.threshold + g.margin)
+    flaggable = on_topic and not g.blocked and p_topic >= g.flag_min
+    stacker = model.stacker
+    if stacker is not None and (x is not None or p_stack is not None):
+        if flaggable:
+            p_negative = p_stack if p_stack is not None else stacker.proba(x)
+        negative = flaggable and p_negative >= stacker.threshold_p
+    else:
+        negative = flaggable and p_negative >= model.threshold + g.margin
     if not on_topic:
         p_negative = min(p_negative, OFF_TOPIC_P_CAP)
     pol = z[2:5]
@@ -98,6 +111,13 @@ def decide(z, g: Gate, model: LinearModel) -> tuple[bool, float, str, bool, floa
     else:
         polarity = ("negative", "neutral", "positive")[int(np.argmax(pol))]
     return negative, p_negative, polarity, on_topic, p_topic
+
+
+def flaggable(z, g: Gate, model: LinearModel) -> bool:
+    """Whether the gate lets an item be flagged at all (on topic, not another right, sure enough of IP)."""
+    p_topic = model.calibrated("topic", float(z[1]))
+    on_topic = p_topic >= (TOPIC_THRESHOLD if g.has_ip_terms else TOPIC_THRESHOLD_NO_TERMS)
+    return on_topic and not g.blocked and p_topic >= g.flag_min
 
 
 def blocked(a: Analysis) -> bool:
@@ -163,7 +183,8 @@ class Judge:
                              reasons=("无可判断的文字内容（空白、仅标点或符号）",))
         s = self.model.score_parts(a.words, a.bigrams, a.cues)
         g = gate(a)
-        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, g, self.model)
+        x = stack_features(s.z, a, g) if self.model.stacker is not None else None
+        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, g, self.model, x)
         ip_type, ip_types = choose_ip_type(a, s.z, self.model)
         reasons = self._reasons(a, s, negative, on_topic, p_topic, g.blocked)
         return Judgement(

@@ -6,7 +6,8 @@ File format (data/models/judge_model.json):
   weights:  [[w per column], ...]
   bias:     [b per column]
   platt:    {"negative": [a, c], "topic": [a, c]}   p = sigmoid(a * z + c), fitted on CV folds
-  threshold: float                          p_negative at or above it flags the item
+  threshold: float                          first-stage rule: p_negative at or above it flags the item
+  stacker:  {...}                           optional second stage that decides the flag (sentiment/stacker.py)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from sentiment.features import CUE_SCALE
 from sentiment.snowsignal import MODELS_DIR
+from sentiment.stacker import StackerError, Trees
 
 MODEL_FILE = MODELS_DIR / "judge_model.json"
 CARD_FILE = MODELS_DIR / "model_card.json"
@@ -68,7 +70,8 @@ class _Names(Sequence):
 
 class LinearModel:
     def __init__(self, features: list[str], weights: np.ndarray, bias: np.ndarray,
-                 platt: dict[str, list[float]], threshold: float, columns=COLUMNS):
+                 platt: dict[str, list[float]], threshold: float, columns=COLUMNS,
+                 stacker: Trees | None = None):
         if weights.shape != (len(features), len(columns)):
             raise ModelError(f"weights shape {weights.shape} does not match {len(features)} features")
         self.index = {f: i for i, f in enumerate(features)}
@@ -82,6 +85,7 @@ class LinearModel:
         self.platt = platt
         self.threshold = threshold
         self.columns = tuple(columns)
+        self.stacker = stacker
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "LinearModel":
@@ -89,14 +93,16 @@ class LinearModel:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
             return cls(d["features"], np.asarray(d["weights"], dtype=np.float64),
                        np.asarray(d["bias"], dtype=np.float64), d["platt"], float(d["threshold"]),
-                       d.get("columns", COLUMNS))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+                       d.get("columns", COLUMNS), Trees.from_dict(d["stacker"]) if d.get("stacker") else None)
+        except (OSError, ValueError, KeyError, TypeError, StackerError) as e:
             raise ModelError(f"cannot load model {path}: {e}") from e
 
     def save(self, path: Path = MODEL_FILE) -> None:
         d = {"columns": list(self.columns), "threshold": round(self.threshold, 4), "platt": self.platt,
              "bias": [round(float(b), 6) for b in self.bias], "features": self.features,
              "weights": [[round(float(w), 4) for w in row] for row in self.weights]}
+        if self.stacker is not None:
+            d["stacker"] = self.stacker.to_dict()
         Path(path).write_text(json.dumps(d, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     def score_parts(self, words: list[str], bigrams: list[str], cues: dict[str, float]) -> Scores:
