@@ -17,7 +17,7 @@ from sentiment.lexicon import Lexicon
 from sentiment.segment import Segmenter
 from sentiment.snowsignal import SnowSignal
 from sentiment.tagging import Tagger, Tags
-from sentiment.text import clean, has_content
+from sentiment.text import clean, has_content, split_lead
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _SKIP = frozenset(" \t,.;:!?，。；：！？、“”‘’\"'()（）《》【】[]<>…—-·|/")
@@ -69,6 +69,8 @@ class Analyzer:
     def analyze(self, title: str | None, text: str | None) -> Analysis:
         title_c = clean(title, TITLE_MAX)
         text_c = clean(text)
+        if not title_c:
+            title_c, text_c = split_lead(text_c)
         # Feeds often repeat the title as the first sentence of the text: read it once.
         body = text_c[len(title_c):].lstrip() if title_c and text_c.startswith(title_c) else text_c
         # One tokenizer call: the space keeps title and body words apart, as two calls would.

@@ -22,6 +22,10 @@ _TAG = re.compile(r"<[^>]{0,500}>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 _CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+# A space in Chinese text that does not separate Latin words or numbers: where a headline ends and the
+# text begins when the two arrive joined ("标题 正文", as exports and the team's files join them).
+_LEAD_BREAK = re.compile(r"(?<=[^0-9A-Za-z ]) (?=[^0-9A-Za-z ])")
+LEAD_MIN, LEAD_MAX = 4, 120
 
 
 @lru_cache(maxsize=1)
@@ -61,3 +65,18 @@ def clean(s: str | None, limit: int = MAX_CHARS) -> str:
 def has_content(s: str) -> bool:
     """True when the text has at least one letter, digit or Han character (not only punctuation/emoji)."""
     return bool(_CONTENT.search(s))
+
+
+def split_lead(s: str) -> tuple[str, str]:
+    """A cleaned text with no separate title -> (headline, rest), or ("", s) when none stands out.
+
+    The headline is the part before the first space that does not separate Latin words or numbers,
+    when that part is LEAD_MIN..LEAD_MAX characters long: a text pasted or exported as
+    "标题 正文" is then read as it would be with its title given. Without a title the title cues
+    are lost (held-out, 2026-11-26: polarity macro-F1 0.766 -> 0.749, F1 0.792 -> 0.781); this
+    recovers most of it (docs/judgement.md, "Texts without a title").
+    """
+    for m in _LEAD_BREAK.finditer(s, 0, LEAD_MAX + 1):
+        if m.start() >= LEAD_MIN:
+            return (s[:m.start()], s[m.end():]) if m.end() < len(s) else ("", s)
+    return "", s
