@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import filterfalse
 
 import jieba
 
@@ -63,7 +64,7 @@ class Analyzer:
         words = self.seg.cut(s)
         if s.lower() == s:
             # Nothing to lower-case (no Latin capitals: the usual Chinese text): skip a lower() per word.
-            return [w for w in words if w not in _SKIP]
+            return list(filterfalse(_SKIP.__contains__, words))
         return [w.lower() for w in words if w not in _SKIP]
 
     def analyze(self, title: str | None, text: str | None) -> Analysis:
@@ -75,32 +76,37 @@ class Analyzer:
         body = text_c[len(title_c):].lstrip() if title_c and text_c.startswith(title_c) else text_c
         # One tokenizer call: the space keeps title and body words apart, as two calls would.
         toks = self.tokens(f"{title_c} {body}" if title_c and body else title_c or body)
-        tags, title_tags = self.tagger.tag(title_c + "\n" + body, len(title_c))
+        s = title_c + " " + body
+        # Distinct Han bigrams, first seen first: features, and the tagger's cheap test of which phrase
+        # patterns can match at all (the same bigrams: "\n" and " " both end a Han run).
+        bigrams = dict.fromkeys(r[i:i + 2] for r in _HAN_RUN.findall(s) for i in range(len(r) - 1))
+        tags, title_tags = self.tagger.tag(title_c + "\n" + body, len(title_c), bigrams.keys())
         empty = not has_content(title_c + body)
         if empty:
             return Analysis(title_c, body, toks, tags, title_tags, [], [], {}, True)
-        s = title_c + " " + body
-        words = list(dict.fromkeys(w for w in toks if len(w) > 1 or "\u3400" <= w <= "\u9fff"))
-        runs = _HAN_RUN.findall(s)
-        bigrams = list(dict.fromkeys(r[i:i + 2] for r in runs for i in range(len(r) - 1)))
-        return Analysis(title_c, body, toks, tags, title_tags, words, bigrams,
+        # Distinct tokens first (in C), then the filter: the same words in the same order.
+        words = [w for w in dict.fromkeys(toks) if len(w) > 1 or "\u3400" <= w <= "\u9fff"]
+        return Analysis(title_c, body, toks, tags, title_tags, words, list(bigrams),
                         self._cues(s, toks, tags, title_tags), False)
 
     def _cues(self, s: str, toks: list[str], tags: Tags, title_tags: Tags) -> dict[str, float]:
         f: dict[str, float] = {}
-        st = tags.stance
-        tst = title_tags.stance
-        cues = {
-            "complaint": st["complaint"], "publicity": st["publicity"], "victim": st["victim"],
-            "doubt": st["doubt"], "negated_complaint": st["negated_complaint"], "offtopic": st["offtopic"],
-            "title_complaint": tst["complaint"], "title_publicity": tst["publicity"],
-            "title_victim": tst["victim"], "title_doubt": tst["doubt"],
-            "authority_action": tags.authority_actions,
-            "ip_terms": len(tags.topic_hits), "title_ip_terms": len(title_tags.topic_hits),
-        }
-        for k, v in cues.items():
+        # .get, not [], on the Counters: the same 0 for a category never seen, without a Python-level
+        # Counter.__missing__ call each.
+        st = tags.stance.get
+        tst = title_tags.stance.get
+        cues = (
+            ("x:complaint", st("complaint", 0)), ("x:publicity", st("publicity", 0)), ("x:victim", st("victim", 0)),
+            ("x:doubt", st("doubt", 0)), ("x:negated_complaint", st("negated_complaint", 0)),
+            ("x:offtopic", st("offtopic", 0)),
+            ("x:title_complaint", tst("complaint", 0)), ("x:title_publicity", tst("publicity", 0)),
+            ("x:title_victim", tst("victim", 0)), ("x:title_doubt", tst("doubt", 0)),
+            ("x:authority_action", tags.authority_actions),
+            ("x:ip_terms", len(tags.topic_hits)), ("x:title_ip_terms", len(title_tags.topic_hits)),
+        )
+        for k, v in cues:
             if v:
-                f["x:" + k] = math.log1p(v)
+                f[k] = math.log1p(v)
         if not tags.topic_hits:
             f["x:no_ip_terms"] = 1.0
         if "?" in s or "？" in s:

@@ -1,6 +1,7 @@
 """The Judge: text -> Judgement, combining the domain model, the lexicons and the SnowNLP signal."""
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Iterable
@@ -70,14 +71,19 @@ class Gate:
     margin: float = 0.0                    # added to the threshold a flag needs
 
 
+# At most 16 different gates exist: each item gets a shared (immutable) one instead of a new instance.
+_shared_gate = functools.lru_cache(maxsize=None)(Gate)
+
+
 def gate(a: Analysis) -> Gate:
-    st = a.tags.stance
-    ip_weight = max((w for _, w in a.tags.ip_types), default=0.0)
-    clear_complaint = ip_weight >= 1.0 and st["complaint"] >= 2
-    publicity_led = st["publicity"] > st["complaint"] + st["victim"] + st["doubt"]
-    return Gate(has_ip_terms=bool(a.tags.topic_hits), blocked=blocked(a),
-                flag_min=CLEAR_COMPLAINT_TOPIC_MIN if clear_complaint else FLAG_TOPIC_MIN,
-                margin=PUBLICITY_LED_MARGIN if publicity_led else 0.0)
+    st = a.tags.stance.get          # .get: 0 for an absent category without Counter.__missing__
+    ip_weight = _ip_weight(a)
+    complaint = st("complaint", 0)
+    clear_complaint = ip_weight >= 1.0 and complaint >= 2
+    publicity_led = st("publicity", 0) > complaint + st("victim", 0) + st("doubt", 0)
+    return _shared_gate(has_ip_terms=bool(a.tags.topic_hits), blocked=_blocked(a, ip_weight),
+                        flag_min=CLEAR_COMPLAINT_TOPIC_MIN if clear_complaint else FLAG_TOPIC_MIN,
+                        margin=PUBLICITY_LED_MARGIN if publicity_led else 0.0)
 
 
 def decide(z, g: Gate, model: LinearModel, x=None, p_stack: float | None = None
@@ -93,23 +99,23 @@ def decide(z, g: Gate, model: LinearModel, x=None, p_stack: float | None = None
     p_neg_ip = model.calibrated("negative", float(z[0]))
     # P(negative) = P(about IP) * P(negative | about IP): both heads are calibrated.
     p_negative = p_neg_ip * p_topic
-    flaggable = on_topic and not g.blocked and p_topic >= g.flag_min
+    can_flag = on_topic and not g.blocked and p_topic >= g.flag_min
     stacker = model.stacker
     if stacker is not None and (x is not None or p_stack is not None):
-        if flaggable:
+        if can_flag:
             p_negative = p_stack if p_stack is not None else stacker.proba(x)
-        negative = flaggable and p_negative >= stacker.threshold_p
+        negative = can_flag and p_negative >= stacker.threshold_p
     else:
-        negative = flaggable and p_negative >= model.threshold + g.margin
+        negative = can_flag and p_negative >= model.threshold + g.margin
     if not on_topic:
         p_negative = min(p_negative, OFF_TOPIC_P_CAP)
     pol = z[2:5]
     if negative:
         polarity = "negative"
     elif on_topic:
-        polarity = ("neutral", "positive")[int(np.argmax(pol[1:]))]
+        polarity = ("neutral", "positive")[_argmax(pol[1:])]
     else:
-        polarity = ("negative", "neutral", "positive")[int(np.argmax(pol))]
+        polarity = ("negative", "neutral", "positive")[_argmax(pol)]
     return negative, p_negative, polarity, on_topic, p_topic
 
 
@@ -120,9 +126,22 @@ def flaggable(z, g: Gate, model: LinearModel) -> bool:
     return on_topic and not g.blocked and p_topic >= g.flag_min
 
 
+def _argmax(xs) -> int:
+    """np.argmax for a few finite scores (the first of equal maxima), on a list or an array."""
+    return max(range(len(xs)), key=xs.__getitem__)
+
+
+def _ip_weight(a: Analysis) -> float:
+    """The weight of the strongest IP-type term in the text (0 without one)."""
+    return max([w for _, w in a.tags.ip_types], default=0.0)
+
+
+def _blocked(a: Analysis, ip_weight: float) -> bool:
+    return a.tags.stance.get("offtopic", 0) >= OTHER_RIGHTS_BLOCK and not ip_weight >= 2.0
+
+
 def blocked(a: Analysis) -> bool:
-    strong_ip = max((w for _, w in a.tags.ip_types), default=0.0) >= 2.0
-    return a.tags.stance["offtopic"] >= OTHER_RIGHTS_BLOCK and not strong_ip
+    return _blocked(a, _ip_weight(a))
 
 
 def choose_ip_type(a: Analysis, z, model: LinearModel) -> tuple[str, tuple[str, ...]]:
@@ -158,10 +177,26 @@ def is_style(name: str) -> bool:
     return False
 
 
+def group_key(name: str) -> str:
+    """The reason a feature is shown under: "style" for function words, "s:<string>" for a word or bigram
+    (one reason for both), else the cue's own name."""
+    if is_style(name):
+        return "style"
+    return "s:" + name[2:] if name[:2] in ("w:", "c:") else name
+
+
 class Judge:
     def __init__(self, analyzer: Analyzer, model: LinearModel):
         self.analyzer = analyzer
         self.model = model
+        # group_key of every model feature, by row of model.padded_features (Scores.ids): once per
+        # process, not once per feature of every item.
+        self._group = [None] + [group_key(f) for f in model.features]
+        self._is_word = [False] + [f.startswith("w:") for f in model.features]
+        # What a style feature shows: the word itself, or a bigram's function characters ("业的" -> 的).
+        self._style_words = [()] + [
+            ((f[2:],) if f.startswith("w:") else tuple(ch for ch in f[2:] if ch in FUNCTION_CHARS))
+            if g == "style" else () for f, g in zip(model.features, self._group[1:])]
 
     def judge(self, title: str | None, text: str | None) -> Judgement:
         return self._decide(self.analyzer.analyze(title, text))
@@ -183,9 +218,10 @@ class Judge:
                              reasons=("无可判断的文字内容（空白、仅标点或符号）",))
         s = self.model.score_parts(a.words, a.bigrams, a.cues)
         g = gate(a)
-        x = stack_features(s.z, a, g) if self.model.stacker is not None else None
-        negative, p_negative, polarity, on_topic, p_topic = decide(s.z, g, self.model, x)
-        ip_type, ip_types = choose_ip_type(a, s.z, self.model)
+        z = s.z.tolist()            # the same doubles as Python floats: cheaper to read one by one
+        x = stack_features(z, a, g) if self.model.stacker is not None else None
+        negative, p_negative, polarity, on_topic, p_topic = decide(z, g, self.model, x)
+        ip_type, ip_types = choose_ip_type(a, z, self.model)
         reasons = self._reasons(a, s, negative, on_topic, p_topic, g.blocked)
         return Judgement(
             negative=negative, p_negative=round(float(p_negative), 4), polarity=polarity,
@@ -203,43 +239,61 @@ class Judge:
             why = f"话题模型判为无关（相关概率 {p_topic:.2f}" + ("，无知识产权用语）" if not a.tags.topic_hits else "）")
             out.append(f"非知识产权话题：{why}，不计入负面")
         # Features pushing toward the decision first, strongest first; then the strongest counter-cue.
-        sign = 1.0 if negative else -1.0
-        signed_np = s.contributions * sign
+        # signed = contribution * (1 if negative else -1); strongest first = argsort of -signed.
         # Python floats from here: per-element numpy scalars cost more than the whole argsort.
-        order = np.argsort(-signed_np)[:24].tolist()
-        signed = signed_np.tolist()
-        contrib = s.contributions.tolist()
+        c = s.contributions
+        contrib = c.tolist()
+        if negative:
+            order = np.argsort(-c)[:24].tolist()
+            signed = contrib
+        else:
+            order = np.argsort(c)[:24].tolist()
+            signed = (-c).tolist()
         names = s.names
+        ids = s.ids
+        group = self._group
         # One reason per thing a reader recognises: the word and the character bigram of one string
         # ("盗版") are one reason, and function words (的, 有 …) together are one style reason.
         groups: dict[str, list[int]] = {}
+        # Each group's push, summed member by member in order (the same floats as sum(), without
+        # a generator per group).
+        push: dict[str, float] = {}
         for i in order:
-            if signed[i] <= 0.02:
+            v = signed[i]
+            if v <= 0.02:
                 break
-            name = names[i]
-            key = "style" if is_style(name) else ("s:" + name[2:] if name[:2] in ("w:", "c:") else name)
-            groups.setdefault(key, []).append(i)
+            key = group[ids[i]]
+            if key in groups:
+                groups[key].append(i)
+                push[key] += v
+            else:
+                groups[key] = [i]
+                push[key] = v
         seen: set[str] = set()
-        for key, members in sorted(groups.items(), key=lambda kv: -sum(signed[i] for i in kv[1])):
+        # Strongest push first; reverse=True keeps the first-seen order among equal pushes, as a stable
+        # ascending sort on -push does.
+        for key in sorted(groups, key=push.__getitem__, reverse=True):
             if len(out) >= MAX_REASONS - 1:
                 break
-            total = sum(contrib[i] for i in members)
+            members = groups[key]
+            total = sum(contrib[i] for i in members) if len(members) > 1 else contrib[members[0]]
             if key == "style":
                 # A bigram such as "业的" shows as its function character "的".
-                words = "、".join(dict.fromkeys(
-                    w for i in members for w in ([names[i][2:]] if names[i].startswith("w:")
-                                                 else [ch for ch in names[i][2:] if ch in FUNCTION_CHARS])))
+                sw = self._style_words
+                words = "、".join(dict.fromkeys(w for i in members for w in sw[ids[i]]))
                 text = f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}"
             elif key.startswith("s:"):
                 # Named as a word when jieba cut it as one, else as a character string.
-                word = any(names[i].startswith("w:") for i in members)
+                is_word = self._is_word
+                word = any(is_word[ids[i]] for i in members)
                 text = self._describe(("w:" if word else "c:") + key[2:], total, a)
             else:
                 text = self._describe(key, total, a)
             if text and text not in seen:
                 seen.add(text)
                 out.append(text)
-        against = [i for i, v in enumerate(signed) if v < -0.1 and names[i].startswith("x:")]
+        # Only cues ("x:…") count here, and they come after the words and bigrams.
+        against = [i for i in range(s.n_ngrams, len(signed)) if signed[i] < -0.1 and names[i].startswith("x:")]
         if against:
             i = min(against, key=signed.__getitem__)
             text = self._describe(names[i], contrib[i], a)

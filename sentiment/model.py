@@ -43,29 +43,26 @@ class Scores:
     z: np.ndarray                   # raw score per column
     names: Sequence[str]            # features found in the model
     contributions: np.ndarray       # each one's contribution to the negative column
+    # Row of each found feature in LinearModel.padded_features (names[i] is padded_features[ids[i]]),
+    # and how many of them are words and bigrams (the cues come after): the reasons read rows, not names.
+    ids: Sequence[int] = ()
+    n_ngrams: int = 0
 
 
 class _Names(Sequence):
-    """Feature names made on demand from (prefix, keys) runs: the reasons read a dozen of them,
-    the scoring needs none."""
+    """Feature names looked up on demand (the reasons read a dozen of them, the scoring needs none)."""
 
-    def __init__(self, *runs: tuple[str, list[str]]):
-        self.runs = runs
-        self.n = sum(len(keys) for _, keys in runs)
+    def __init__(self, padded_features: list, ids: list[int]):
+        self.features = padded_features
+        self.ids = ids
 
     def __len__(self) -> int:
-        return self.n
+        return len(self.ids)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self.n))]
-        if i < 0:
-            i += self.n
-        for prefix, keys in self.runs:
-            if 0 <= i < len(keys):
-                return prefix + keys[i]
-            i -= len(keys)
-        raise IndexError(i)
+            return [self.features[k] for k in self.ids[i]]
+        return self.features[self.ids[i]]
 
 
 class LinearModel:
@@ -76,16 +73,21 @@ class LinearModel:
             raise ModelError(f"weights shape {weights.shape} does not match {len(features)} features")
         self.index = {f: i for i, f in enumerate(features)}
         # The two n-gram groups by their bare key, so the judge scores words and bigrams without
-        # building a "w:"/"c:" name for each (score_parts).
-        self.word_index = {f[2:]: i for f, i in self.index.items() if f.startswith("w:")}
-        self.bigram_index = {f[2:]: i for f, i in self.index.items() if f.startswith("c:")}
+        # building a "w:"/"c:" name for each (score_parts). Rows are shifted by one so that
+        # `filter(None, map(get, keys))` drops unknown keys in C (row 0 would be falsy too);
+        # `_padded` is the weights under an extra zero row 0 to match.
+        self._word_row = {f[2:]: i + 1 for f, i in self.index.items() if f.startswith("w:")}
+        self._bigram_row = {f[2:]: i + 1 for f, i in self.index.items() if f.startswith("c:")}
+        self._padded = np.vstack([np.zeros((1, weights.shape[1])), weights])
         self.features = features
-        self.weights = weights
+        self.padded_features = [None] + features    # by row of `_padded`
+        self.weights = self._padded[1:]        # a view: the weights are held once
         self.bias = bias
         self.platt = platt
         self.threshold = threshold
         self.columns = tuple(columns)
         self.stacker = stacker
+        self._type_cols = [i for i, c in enumerate(self.columns) if c.startswith("type:")]
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "LinearModel":
@@ -109,31 +111,26 @@ class LinearModel:
         """Scores of the features {"w:"+w: 1} | {"c:"+b: 1} | cues, scaled as training scales them
         (features.group_scales: each n-gram group by 1/sqrt(its known count), cues by CUE_SCALE);
         names come in that order."""
-        wids = list(map(self.word_index.get, words))
-        bids = list(map(self.bigram_index.get, bigrams))
-        cids = list(map(self.index.get, cues))
-        known_w = [i for i in wids if i is not None]
-        known_b = [i for i in bids if i is not None]
-        cue_keys = [k for k, i in zip(cues, cids) if i is not None]
-        idx = np.array(known_w + known_b + [i for i in cids if i is not None], dtype=np.intp)
-        if not len(idx):
+        # Known keys -> their (shifted) rows, unknown ones dropped, all without a Python-level loop.
+        rw = list(filter(None, map(self._word_row.get, words)))
+        rb = list(filter(None, map(self._bigram_row.get, bigrams)))
+        index = self.index
+        cue_keys = [k for k in cues if k in index]
+        nw, nb = len(rw), len(rb)
+        ids = rw + rb
+        ids += [index[k] + 1 for k in cue_keys]
+        if not ids:
             return Scores(self.bias.copy(), [], np.zeros(0))
-        nw, nb = len(known_w), len(known_b)
-        vals = np.empty(len(idx))
-        # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike.
-        vals[:nw] = 1 / math.sqrt(nw) if nw else 0.0
-        vals[nw:nw + nb] = 1 / math.sqrt(nb) if nb else 0.0
-        vals[nw + nb:] = CUE_SCALE
-        if cue_keys:
-            vals[nw + nb:] *= np.array([cues[k] for k in cue_keys])
-        rows = self.weights[idx]
-        names = _Names(("w:", [w for w, i in zip(words, wids) if i is not None]),
-                       ("c:", [b for b, i in zip(bigrams, bids) if i is not None]), ("", cue_keys))
-        return Scores(vals @ rows + self.bias, names, vals * rows[:, 0])
+        # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike; cues by
+        # CUE_SCALE (the same products as scaling an array of them).
+        vals = np.array([1 / math.sqrt(nw) if nw else 0.0] * nw + [1 / math.sqrt(nb) if nb else 0.0] * nb
+                        + [CUE_SCALE * cues[k] for k in cue_keys])
+        rows = self._padded.take(ids, axis=0)
+        return Scores(vals @ rows + self.bias, _Names(self.padded_features, ids), vals * rows[:, 0], ids, nw + nb)
 
     def learned_type(self, z: np.ndarray) -> str:
         """The IP-type head's choice, for items the dictionary cannot place."""
-        cols = [i for i, c in enumerate(self.columns) if c.startswith("type:")]
+        cols = self._type_cols
         if not cols:
             return "其他"
         best = max(cols, key=lambda i: z[i])
