@@ -219,7 +219,8 @@ class Judge:
         s = self.model.score_parts(a.words, a.bigrams, a.cues)
         g = gate(a)
         z = s.z.tolist()            # the same doubles as Python floats: cheaper to read one by one
-        x = stack_features(z, a, g) if self.model.stacker is not None else None
+        # The second stage only reads items the gate lets through; the others are decided without it.
+        x = stack_features(z, a, g) if self.model.stacker is not None and flaggable(z, g, self.model) else None
         negative, p_negative, polarity, on_topic, p_topic = decide(z, g, self.model, x)
         ip_type, ip_types = choose_ip_type(a, z, self.model)
         reasons = self._reasons(a, s, negative, on_topic, p_topic, g.blocked)

@@ -108,3 +108,12 @@ def test_the_committed_model_flags_by_its_trees(judge):
 def judge():
     from sentiment import load_judge
     return load_judge()
+
+
+def test_the_bit_gathering_constant_packs_every_pattern_of_eight_outcomes():
+    import itertools
+
+    from sentiment.stacker import _GATHER_BITS, _SHIFT
+    for bits in itertools.product((0, 1), repeat=8):
+        u = np.array(bits, dtype=np.uint8).view(np.uint64)
+        assert int(((u * _GATHER_BITS) >> _SHIFT)[0]) == sum(b << k for k, b in enumerate(bits))
