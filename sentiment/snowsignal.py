@@ -18,7 +18,10 @@ SNOW_FILE = MODELS_DIR / "snownlp_logodds.json"
 class SnowSignal:
     def __init__(self, prior: float = 0.0, logodds: dict[str, float] | None = None):
         self.prior = prior
-        self.logodds = logodds or {}
+        # Equal values share one float object (the table holds a few thousand distinct values for ~37k
+        # words): fewer cache misses when the sum reads them. Same values, same sums.
+        shared: dict[float, float] = {}
+        self.logodds = {w: shared.setdefault(v, v) for w, v in (logodds or {}).items()}
 
     @classmethod
     def load(cls, path: Path = SNOW_FILE) -> "SnowSignal":
