@@ -140,10 +140,6 @@ def _blocked(a: Analysis, ip_weight: float) -> bool:
     return a.tags.stance.get("offtopic", 0) >= OTHER_RIGHTS_BLOCK and not ip_weight >= 2.0
 
 
-def blocked(a: Analysis) -> bool:
-    return _blocked(a, _ip_weight(a))
-
-
 def choose_ip_type(a: Analysis, z, model: LinearModel) -> tuple[str, tuple[str, ...]]:
     """A clear dictionary term decides; otherwise the learned IP-type head does."""
     dict_type, ranked = a.tags.ip_type()
