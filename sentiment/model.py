@@ -47,6 +47,7 @@ class Scores:
     # and how many of them are words and bigrams (the cues come after): the reasons read rows, not names.
     ids: Sequence[int] = ()
     n_ngrams: int = 0
+    id_array: np.ndarray | None = None      # `ids` as an array
 
 
 class _Names(Sequence):
@@ -120,13 +121,15 @@ class LinearModel:
         ids = rw + rb
         ids += [index[k] + 1 for k in cue_keys]
         if not ids:
-            return Scores(self.bias.copy(), [], np.zeros(0))
+            return Scores(self.bias.copy(), [], np.zeros(0), [], 0, np.zeros(0, dtype=np.intp))
         # Each n-gram group is scaled by 1/sqrt(its count) so long and short texts weigh alike; cues by
         # CUE_SCALE (the same products as scaling an array of them).
         vals = np.array([1 / math.sqrt(nw) if nw else 0.0] * nw + [1 / math.sqrt(nb) if nb else 0.0] * nb
                         + [CUE_SCALE * cues[k] for k in cue_keys])
-        rows = self._padded.take(ids, axis=0)
-        return Scores(vals @ rows + self.bias, _Names(self.padded_features, ids), vals * rows[:, 0], ids, nw + nb)
+        idx = np.array(ids, dtype=np.intp)
+        rows = self._padded.take(idx, axis=0)
+        return Scores(vals @ rows + self.bias, _Names(self.padded_features, ids), vals * rows[:, 0], ids, nw + nb,
+                      idx)
 
     def learned_type(self, z: np.ndarray) -> str:
         """The IP-type head's choice, for items the dictionary cannot place."""

@@ -37,8 +37,6 @@ FEATURES = (
     "title_complaint", "title_publicity", "title_victim", "title_doubt",
     "authority_action", "ip_terms", "ip_weight", "has_ip_terms", "blocked", "snow_neg",
 )
-_STANCE = ("complaint", "publicity", "victim", "doubt", "negated_complaint", "offtopic")
-_TITLE = ("complaint", "publicity", "victim", "doubt")
 
 
 # Multiplying eight 0/1 bytes (read as one little-endian uint64) by this constant leaves
@@ -53,14 +51,18 @@ class StackerError(ValueError):
 
 def stack_features(z, a, g) -> np.ndarray:
     """The second stage's inputs for one analysed item (features.Analysis) and its judge.Gate."""
-    st = a.tags.stance
-    tst = a.title_tags.stance
-    ip_weight = max((w for _, w in a.tags.ip_types), default=0.0)
-    row = [float(z[0]), float(z[1]), float(z[2]), float(z[3]), float(z[4])]
-    row += [math.log1p(st[k]) for k in _STANCE]
-    row += [math.log1p(tst[k]) for k in _TITLE]
-    row += [math.log1p(a.tags.authority_actions), math.log1p(len(a.tags.topic_hits)), math.log1p(ip_weight),
-            1.0 if g.has_ip_terms else 0.0, 1.0 if g.blocked else 0.0, a.cues.get("x:snow_neg", 0.0)]
+    # .get on the Counters (0 for a category never seen, without Counter.__missing__) and one list
+    # literal: the same values as reading them one by one, at half the cost.
+    st = a.tags.stance.get
+    tst = a.title_tags.stance.get
+    ip_weight = max([w for _, w in a.tags.ip_types], default=0.0)
+    log1p = math.log1p
+    row = [float(z[0]), float(z[1]), float(z[2]), float(z[3]), float(z[4]),
+           log1p(st("complaint", 0)), log1p(st("publicity", 0)), log1p(st("victim", 0)), log1p(st("doubt", 0)),
+           log1p(st("negated_complaint", 0)), log1p(st("offtopic", 0)),
+           log1p(tst("complaint", 0)), log1p(tst("publicity", 0)), log1p(tst("victim", 0)), log1p(tst("doubt", 0)),
+           log1p(a.tags.authority_actions), log1p(len(a.tags.topic_hits)), log1p(ip_weight),
+           1.0 if g.has_ip_terms else 0.0, 1.0 if g.blocked else 0.0, a.cues.get("x:snow_neg", 0.0)]
     # scikit-learn's trees compare float32 inputs: round the same way so the split sides agree.
     return np.asarray(row, dtype=np.float32)
 
@@ -112,9 +114,12 @@ class Trees:
             # A tree's (at most 7) split outcomes are the low bytes of one uint64, padded with a split that
             # never goes right; one multiply gathers the bytes into a bit pattern (bit k = split k), which
             # indexes the tree's row of leaf values.
-            right = x[self._feat8] > self._thr8
+            # (x widened once, then take(): the same comparisons as x[feat] > thr, without casting the
+            # 8 x trees gathered values.)
+            right = x.astype(np.float64).take(self._feat8) > self._thr8
             code = (right.view(np.uint64) * _GATHER_BITS) >> _SHIFT
-            return self.base + float(self._table[self._code_offset + code].sum())
+            code += self._code_offset
+            return self.base + float(self._table.take(code).sum())
         right = x[self._feat] > self._thr
         # Deeper trees: follow each path in breadth-first numbering (children of node k: 2k+1, 2k+2).
         off = self._offset
