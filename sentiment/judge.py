@@ -94,12 +94,9 @@ def decide(z, g: Gate, model: LinearModel, x=None, p_stack: float | None = None
     trees decide among the items the gate lets through; training passes their out-of-fold
     probability as `p_stack` instead. Without them, the first-stage rule decides (threshold + margin).
     """
-    p_topic = model.calibrated("topic", float(z[1]))
-    on_topic = p_topic >= (TOPIC_THRESHOLD if g.has_ip_terms else TOPIC_THRESHOLD_NO_TERMS)
-    p_neg_ip = model.calibrated("negative", float(z[0]))
+    p_topic, on_topic, can_flag = _topic_gate(z, g, model)
     # P(negative) = P(about IP) * P(negative | about IP): both heads are calibrated.
-    p_negative = p_neg_ip * p_topic
-    can_flag = on_topic and not g.blocked and p_topic >= g.flag_min
+    p_negative = model.calibrated("negative", float(z[0])) * p_topic
     stacker = model.stacker
     if stacker is not None and (x is not None or p_stack is not None):
         if can_flag:
@@ -121,9 +118,14 @@ def decide(z, g: Gate, model: LinearModel, x=None, p_stack: float | None = None
 
 def flaggable(z, g: Gate, model: LinearModel) -> bool:
     """Whether the gate lets an item be flagged at all (on topic, not another right, sure enough of IP)."""
+    return _topic_gate(z, g, model)[2]
+
+
+def _topic_gate(z, g: Gate, model: LinearModel) -> tuple[float, bool, bool]:
+    """(P(topic), on topic, flaggable): the one place the topic vote and the gate meet."""
     p_topic = model.calibrated("topic", float(z[1]))
     on_topic = p_topic >= (TOPIC_THRESHOLD if g.has_ip_terms else TOPIC_THRESHOLD_NO_TERMS)
-    return on_topic and not g.blocked and p_topic >= g.flag_min
+    return p_topic, on_topic, on_topic and not g.blocked and p_topic >= g.flag_min
 
 
 def _argmax(xs) -> int:
