@@ -13,6 +13,10 @@ EXTRA_FILE = LABELLED_DIR / "ip_opinion_extra.jsonl"
 # but not used to set the operating point, since their mix is not what the collectors bring in.
 HARD_FILE = LABELLED_DIR / "ip_opinion_hard.jsonl"
 LABELLED_FILES = (DEV_FILE, EXTRA_FILE, HARD_FILE)
+# Round 5: items gathered and labelled by other people after the model was built, never trained on.
+# They measure what unseen items get (docs/judgement.md, "Fresh items"); training on them is a choice
+# for a later model, to be judged against a newer fresh set.
+FRESH_FILE = LABELLED_DIR / "ip_opinion_fresh.jsonl"
 TEST_SHARE = 5        # one item in five (by id hash) is held out
 
 IP_TYPE_ZH = {"patent": "专利", "trademark": "商标", "copyright": "著作权", "plant_variety": "植物新品种",

@@ -288,6 +288,14 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
         by_file[name] = report_judgements([held_j[i] for i in idx], [test_ex[i] for i in idx])
         log(f"held out, {name}: " + json.dumps({k: v for k, v in by_file[name].items() if k != 'confusion'}))
 
+    # Fresh items (gathered after the model was designed, never trained on): what unseen items get.
+    fresh = {}
+    fresh_path = dataset.FRESH_FILE
+    if fresh_path.exists() and fresh_path.resolve() not in {Path(p).resolve() for p in (data_paths or [])}:
+        fresh_ex = dataset.read_jsonl(fresh_path)
+        fresh = report_judgements([judge.judge(e.title, e.text) for e in fresh_ex], fresh_ex)
+        log(f"fresh items ({len(fresh_ex)}): " + json.dumps({k: v for k, v in fresh.items() if k != 'confusion'}))
+
     sources = {}
     for p in (data_paths or list(dataset.LABELLED_FILES)):
         if Path(p).exists():
@@ -319,6 +327,7 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
         "threshold_rule": f"best out-of-fold negative F1 with publicity FP rate <= {PUBLICITY_FP_MAX}, "
                           f"calibration and threshold on rows outside {dataset.HARD_FILE.name}",
         "cv": cv, "cv_without_hard_cases": cv_op, "heldout": held, "heldout_by_file": by_file,
+        "fresh": {"file": fresh_path.name, **fresh} if fresh else {},
     }
     (out_dir / CARD_FILE.name).write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
     return card

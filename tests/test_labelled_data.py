@@ -16,7 +16,8 @@ import pytest
 
 from sentiment import dataset
 
-FILES = list(dataset.LABELLED_FILES)
+# The fresh file is never trained on, but its rows obey the same rule and must be as clean.
+FILES = list(dataset.LABELLED_FILES) + [dataset.FRESH_FILE]
 ENUMS = {
     "label": {"negative", "non-negative"},
     "polarity3": {"negative", "neutral", "positive"},
@@ -53,6 +54,7 @@ def test_files_are_present_and_sizeable():
     assert counts[dataset.DEV_FILE.name] == 441
     assert counts[dataset.EXTRA_FILE.name] == 880
     assert counts[dataset.HARD_FILE.name] >= 1000
+    assert counts[dataset.FRESH_FILE.name] >= 1000
 
 
 @pytest.mark.parametrize("field", sorted(ENUMS))
@@ -93,6 +95,8 @@ def test_ids_unique_and_gathered_ids_continuous():
     # The split hashes the id: the hard-case file continues the extra file's numbering.
     extra = [r["id"] for f, _, r in ROWS if f in (dataset.EXTRA_FILE.name, dataset.HARD_FILE.name)]
     assert extra == [f"ipx-{i:04d}" for i in range(1, len(extra) + 1)]
+    fresh = [r["id"] for f, _, r in ROWS if f == dataset.FRESH_FILE.name]
+    assert fresh == [f"ipf-{i:04d}" for i in range(1, len(fresh) + 1)]
 
 
 def test_no_url_gathered_twice():

@@ -12,7 +12,9 @@ def _write(path, rows):
     return path
 
 
-def test_hard_cases_are_trained_on_but_do_not_set_the_threshold(tmp_path):
+def test_hard_cases_are_trained_on_but_do_not_set_the_threshold(tmp_path, monkeypatch):
+    fresh = [json.loads(x) for x in dataset.FRESH_FILE.read_text(encoding="utf-8").splitlines()[:60]]
+    monkeypatch.setattr(dataset, "FRESH_FILE", _write(tmp_path / "fresh.jsonl", fresh))
     dev = [json.loads(x) for x in dataset.DEV_FILE.read_text(encoding="utf-8").splitlines()[:150]]
     hard = [json.loads(x) for x in dataset.HARD_FILE.read_text(encoding="utf-8").splitlines()[:150]]
     paths = [_write(tmp_path / dataset.DEV_FILE.name, dev),
@@ -26,3 +28,5 @@ def test_hard_cases_are_trained_on_but_do_not_set_the_threshold(tmp_path):
     assert card["cv_without_hard_cases"]["n"] < card["cv"]["n"]
     assert set(card["heldout_by_file"]) == {dataset.DEV_FILE.name, dataset.HARD_FILE.name}
     assert dataset.HARD_FILE.name in card["threshold_rule"]
+    # The fresh items are judged by the new model and reported, never trained on.
+    assert card["fresh"]["file"] == "fresh.jsonl" and card["fresh"]["n"] == len(fresh)
