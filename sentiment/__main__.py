@@ -68,7 +68,7 @@ def _train(args) -> int:
     data = [Path(p) for p in args.data] if args.data else None
     card = train(corrections=corrections, out_dir=Path(args.out) if args.out else None, data_paths=data,
                  log=lambda m: print(m, file=sys.stderr))
-    print(json.dumps({"cv": card["cv"], "heldout": card["heldout"]}, ensure_ascii=False))
+    print(json.dumps({"cv": card["cv"], "heldout": card["heldout"], "fresh": card.get("fresh", {})}, ensure_ascii=False))
     return 0
 
 

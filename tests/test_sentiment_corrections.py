@@ -119,3 +119,7 @@ def test_train_reads_corrections_and_keeps_them(tmp_path, store_with_items, db_p
     assert card["data"]["corrections"] == {"overrides": 0, "new_items": 1}
     assert (out / "judge_model.json").stat().st_size > 1000
     assert len(s.corrections()) == 1
+    # The summary on stdout names what unseen items get, next to the held-out figures.
+    summary = json.loads(p.stdout.decode())
+    n_fresh = len(dataset.read_jsonl(dataset.FRESH_FILE))
+    assert summary["fresh"]["n"] == n_fresh and summary["heldout"]["n"] == len(card["data"]["heldout_ids"])
