@@ -15,6 +15,7 @@ from monitor import queries
 from monitor.sample import SampleError, build_sample_file, load_sample, remove_sample
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
+from sentiment.judgement import REVIEW_P
 
 
 class CliError(Exception):
@@ -116,7 +117,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         except queries.QueryError as e:
             raise CliError(str(e)) from None
     f = queries.ItemFilter(start=since, keyword=args.query, negative_only=args.negative,
-                           sources=tuple(args.source or ()), limit=args.limit)
+                           suspect_only=args.suspect, sources=tuple(args.source or ()), limit=args.limit)
     with _open(settings, must_exist=True) as store:
         page = queries.item_list(store, f)
     if page.error:
@@ -206,6 +207,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--since", help="Beijing day YYYY-MM-DD")
     q.add_argument("--source", action="append", help="only this source (repeatable)")
     q.add_argument("--negative", action="store_true", help="only items flagged negative")
+    q.add_argument("--suspect", action="store_true",
+                   help=f"only suspected negative items (not flagged, p_negative >= {REVIEW_P}); with --negative, both")
     q.add_argument("--limit", type=int, default=50)
     q.set_defaults(func=cmd_search)
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from monitor.search import SearchSyntaxError, parse_query
 from monitor.store import Store, item_row, iso
-from sentiment.judgement import IP_TYPES, POLARITIES
+from sentiment.judgement import IP_TYPES, POLARITIES, REVIEW_P
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -209,6 +209,8 @@ class ItemFilter:
     end: date | None = None
     polarities: tuple[str, ...] = ()
     negative_only: bool = False
+    # 疑似负面: not flagged, P(negative) >= REVIEW_P. With negative_only too, both kinds are listed.
+    suspect_only: bool = False
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     ip_types: tuple[str, ...] = ()
@@ -293,8 +295,12 @@ def _where(f: ItemFilter, store: Store | None = None) -> tuple[str, list]:
     if f.polarities:
         clauses.append(f"polarity IN ({_marks(f.polarities)})")
         args += f.polarities
-    if f.negative_only:
-        clauses.append("negative = 1")
+    if f.negative_only or f.suspect_only:
+        kinds = ["negative = 1"] if f.negative_only else []
+        if f.suspect_only:
+            kinds.append("(negative = 0 AND p_negative >= ?)")
+            args.append(REVIEW_P)
+        clauses.append("(" + " OR ".join(kinds) + ")")
     if f.sources:
         clauses.append(f"source IN ({_marks(f.sources)})")
         args += f.sources

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sentiment.dataset import Example, from_row
 from sentiment.judge import Judge
+from sentiment.judgement import REVIEW_P, is_suspect
 from sentiment.metrics import accuracy, binary_report, brier, macro_f1
 
 POLARITIES = ("negative", "neutral", "positive")
@@ -71,6 +72,12 @@ def _scores(examples: list[Example], rows: list[dict], neg: list[bool], p: list[
     off = [i for i, e in enumerate(examples) if e.topic == "off"]
     out["off_topic_items"] = len(off)
     out["off_topic_flagged"] = sum(neg[i] for i in off)
+    # The 疑似负面 band staff can list beside the flagged items: how many, how many truly negative, and
+    # the negative recall when they are counted too.
+    band = [i for i in range(len(examples)) if is_suspect(neg[i], p[i])]
+    out["suspect_items"] = len(band)
+    out["suspect_negative"] = sum(gold[i] for i in band)
+    out["recall_with_suspect"] = (out["confusion"]["tp"] + out["suspect_negative"]) / sum(gold) if any(gold) else None
     if polarity is not None:
         idx = [i for i, e in enumerate(examples) if e.polarity3 in POLARITIES]
         out["polarity_macro_f1"] = macro_f1([examples[i].polarity3 for i in idx], [polarity[i] for i in idx],
@@ -137,6 +144,10 @@ def format_table(result: dict) -> str:
     m = result["model"]
     lines.append(f"publicity items: {m['publicity_items']}; off-topic items: {m['off_topic_items']}; "
                  f"single-type IP items: {m.get('ip_type_items', 0)}")
+    if m.get("recall_with_suspect") is not None:
+        lines.append(f"suspect band (model, not flagged, p_negative >= {REVIEW_P}): {m['suspect_items']} items, "
+                     f"{m['suspect_negative']} negative; negative recall counting them "
+                     f"{m['recall_with_suspect']:.4f}")
     for c in cols:
         cm = result[c]["confusion"]
         lines.append(f"confusion ({c}): gold neg -> flagged {cm['tp']}, missed {cm['fn']}; "

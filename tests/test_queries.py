@@ -16,7 +16,8 @@ from collectors.registry import load_sources
 from monitor import queries
 from monitor.queries import ItemFilter
 from monitor.store import Store
-from sentiment.judgement import Judgement
+from sentiment.judge import OFF_TOPIC_P_CAP
+from sentiment.judgement import REVIEW_P, Judgement
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 Z = timezone.utc
@@ -305,3 +306,22 @@ def test_export_records_beijing_iso_and_since(store):
     assert first["reasons"] == ["维权难", "立案难"] and first["negative"] is True
     assert set(queries.EXPORT_FIELDS) == set(first)
     assert sum(1 for _ in queries.export_records(store)) == len(SEED)
+
+
+def test_suspect_filter_lists_likely_negative_items_the_flag_missed(fresh_store):
+    """疑似负面: not flagged, p_negative at or above REVIEW_P; with 只看负面 too, both kinds."""
+    def item(name, p, negative=False):
+        j = Judgement(negative=negative, p_negative=p, polarity="negative" if negative else "neutral")
+        return Item(source="源", url=f"https://example.com/{name}", title=name, text="正文",
+                    published_at=NOW - timedelta(hours=1)), j
+    fresh_store.add_items([item("flagged", 0.8, True), item("suspect", 0.35), item("edge", REVIEW_P),
+                           item("unlikely", REVIEW_P - 0.01), item("calm", 0.05)])
+
+    def names(**kw):
+        return listed(queries.item_list(fresh_store, ItemFilter(**kw)))
+    assert names(suspect_only=True) == {"suspect", "edge"}
+    assert names(negative_only=True) == {"flagged"}
+    assert names(negative_only=True, suspect_only=True) == {"flagged", "suspect", "edge"}
+    assert names() == {"flagged", "suspect", "edge", "unlikely", "calm"}
+    # Off-topic items are capped below the band, so it never lists them.
+    assert OFF_TOPIC_P_CAP < REVIEW_P

@@ -181,3 +181,13 @@ def test_cli_search_and_reindex(tmp_path):
     assert [json.loads(line)["url"] for line in r.stdout.splitlines()] == ["https://example.com/c"]
     r = run("search", '"商标 侵权')
     assert r.returncode == 2 and "引号不成对" in r.stderr and not r.stdout
+    # 疑似负面: not flagged but likely negative; with --negative, both kinds.
+    with Store(db) as s:
+        s.add_items([(Item(source="源丁", url="https://example.com/f", title="商标被抢注 企业维权无门", text="多次投诉无果",
+                           published_at=NOW, fetched_at=NOW),
+                      Judgement(negative=False, p_negative=0.4, polarity="neutral", ip_type="商标"))])
+    r = run("search", "商标", "--suspect")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line)["url"] for line in r.stdout.splitlines()] == ["https://example.com/f"]
+    r = run("search", "商标", "--suspect", "--negative")
+    assert {json.loads(line)["url"] for line in r.stdout.splitlines()} == {"https://example.com/c", "https://example.com/f"}

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.evaluate import EvalDataError, is_publicity, read_eval
+from sentiment.evaluate import EvalDataError, _scores, is_publicity, read_eval
+from sentiment.judgement import REVIEW_P
 from sentiment.metrics import binary_report, macro_f1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,20 @@ def test_publicity_items_come_from_the_data(tmp_path):
     assert [is_publicity(e, r) for e, r in pairs] == [False, True, False, False, False]
 
 
+def test_suspect_band_counts_what_the_flag_missed(tmp_path):
+    pairs = read_eval(_write(tmp_path, ROWS))
+    examples, rows = [e for e, _ in pairs], [r for _, r in pairs]
+    # Row 0 (the only negative) is missed but sits in the band; row 2 is in the band and not negative;
+    # row 1 is flagged, so it is not "suspect" however high its p.
+    neg = [False, True, False, False, False]
+    p = [REVIEW_P + 0.05, 0.9, REVIEW_P, REVIEW_P - 0.01, 0.0]
+    m = _scores(examples, rows, neg, p, None, None, None)
+    assert (m["suspect_items"], m["suspect_negative"]) == (2, 1)
+    assert m["recall"] == 0 and m["recall_with_suspect"] == 1.0
+    m = _scores(examples, rows, [True] + neg[1:], p, None, None, None)
+    assert (m["suspect_items"], m["suspect_negative"], m["recall_with_suspect"]) == (1, 0, 1.0)
+
+
 def test_bad_eval_file_names_the_line(tmp_path):
     p = _write(tmp_path, ROWS[:2] + [{"text": "x"}])
     with pytest.raises(EvalDataError, match="line 3"):
@@ -75,6 +90,7 @@ def test_cli_table_and_missing_file(tmp_path):
     assert ok.returncode == 0
     text = ok.stdout.decode("utf-8")
     assert "negative F1" in text and "publicity FP rate" in text and "confusion (model)" in text
+    assert "suspect band (model" in text
     bad = subprocess.run([sys.executable, "-m", "sentiment", "evaluate", "--data", str(tmp_path / "nope.jsonl")],
                          capture_output=True, cwd=ROOT, timeout=60)
     assert bad.returncode == 2 and b"nope.jsonl" in bad.stderr

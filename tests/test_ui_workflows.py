@@ -317,3 +317,26 @@ def test_huge_pasted_search_and_failed_action_change_nothing(seeded):
     assert not at.exception and any("视图未完成" in e.value for e in at.error)
     with Store(seeded, readonly=True) as s:
         assert s.conn.execute("SELECT count(*) FROM saved_views").fetchone()[0] == before
+
+
+def test_suspect_filter_lists_items_the_flag_missed_and_detail_says_so(env, tmp_path, monkeypatch):
+    db = tmp_path / "suspect.db"
+    seed(db)
+    likely = Judgement(negative=False, p_negative=0.36, polarity="neutral", ip_type="著作权", ip_types=("著作权",),
+                       province="安徽", city="合肥", reasons=("词「抄袭」↑负面 0.20",))
+    with Store(db) as s:
+        s.add_items([(Item(source="论坛", url="https://news.example/suspect", title="原创作品被搬运，平台迟迟不处理",
+                           text="作者称多次投诉无果", published_at=NOW - timedelta(hours=2),
+                           fetched_at=NOW - timedelta(hours=2), platform="forum"), likely)])
+    monkeypatch.setenv("OPINION_DB", str(db))
+    monkeypatch.setenv("OPINION_SOURCES", str(env / "sources.toml"))
+    at = open_page("ui/pages/stream.py")
+    at.checkbox(key="flt_suspect").check().run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["标题"]) == ["原创作品被搬运，平台迟迟不处理"]
+    at.checkbox(key="flt_negative").check().run()
+    assert set(at.dataframe[0].value["标题"]) == {"原创作品被搬运，平台迟迟不处理", "专利维权难 投诉无门" + XSS,
+                                                  "网店售卖假冒商标产品"}
+    at.checkbox(key="flt_negative").uncheck().run()
+    pick(at, "detail_item", "原创作品被搬运")
+    assert metrics(at)["负面舆情"] == "疑似"

@@ -16,6 +16,7 @@ import streamlit as st
 
 from monitor import queries, users
 from monitor.settings import Settings
+from sentiment.judgement import REVIEW_P, is_suspect
 from ui import state
 
 POLARITY_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
@@ -291,7 +292,11 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
             start = today - timedelta(days=int(preset) - 1)
         polarities = c2.multiselect("倾向", list(POLARITY_LABELS), format_func=polarity_label,
                                     key=f"{key}_polarity", placeholder="全部")
-        negative_only = c2.checkbox("只看负面舆情", key=f"{key}_negative")
+        n1, n2 = c2.columns(2)
+        negative_only = n1.checkbox("只看负面舆情", key=f"{key}_negative")
+        suspect_only = n2.checkbox("疑似负面", key=f"{key}_suspect",
+                                   help=f"未标为负面、但负面概率 ≥ {REVIEW_P:.2f} 的信息（约三成实为负面），建议人工研判。"
+                                        "与“只看负面舆情”同选时两类都列出。")
         keyword = c3.text_input("全文检索", key=f"{key}_keyword",
                                 placeholder='如：专利 侵权（同时包含）、"商标 侵权"（短语）、专利 OR 商标、专利 -宣传',
                                 help="按词检索标题和正文：空格分隔表示同时包含；不加空格的一串字或双引号内为短语；"
@@ -309,7 +314,7 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
                    if options.get("schemes") else [])
         important = e3.checkbox("只看重要", key=f"{key}_important")
     return queries.ItemFilter(start=start, end=end, polarities=tuple(polarities), negative_only=negative_only,
-                              sources=tuple(sources), platforms=tuple(platforms), ip_types=tuple(ip_types),
+                              suspect_only=suspect_only, sources=tuple(sources), platforms=tuple(platforms), ip_types=tuple(ip_types),
                               regions=tuple(regions), keyword=keyword, schemes=tuple(schemes),
                               handling=tuple(handling_states), important_only=important)
 
@@ -323,6 +328,7 @@ def apply_view(v: Mapping[str, Any], key: str = "flt") -> None:
         st.session_state[f"{key}_range"] = (f.start, f.end or f.start)
     st.session_state[f"{key}_polarity"] = list(f.polarities)
     st.session_state[f"{key}_negative"] = f.negative_only
+    st.session_state[f"{key}_suspect"] = f.suspect_only
     st.session_state[f"{key}_keyword"] = f.keyword
     st.session_state[f"{key}_sources"] = list(f.sources)
     st.session_state[f"{key}_platforms"] = list(f.platforms)
@@ -381,7 +387,7 @@ def item_detail(d: Mapping[str, Any] | None) -> None:
         st.text(f"{d['source']} · {platform_label(d['platform'])} · {when}{est}")
         a, b, c, e = st.columns(4)
         a.metric("倾向", tone_label(d.get("polarity"), d.get("topic")))
-        b.metric("负面舆情", "是" if d.get("negative") else "否")
+        b.metric("负面舆情", "是" if d.get("negative") else "疑似" if is_suspect(False, d.get("p_negative")) else "否")
         c.metric("负面概率", "—" if d.get("p_negative") is None else f"{d['p_negative']:.2f}")
         e.metric("知识产权类型", d.get("ip_type") or "—")
         st.caption("判定理由")
