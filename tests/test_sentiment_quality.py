@@ -73,7 +73,7 @@ def _evaluate(rows: list[dict], tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
+def heldout_result(tmp_path_factory):
     return _evaluate(_heldout_rows(), tmp_path_factory)
 
 
@@ -94,40 +94,23 @@ def fresh_result(tmp_path_factory):
     return _evaluate(rows, tmp_path_factory)
 
 
-@pytest.mark.parametrize("metric", sorted(FLOORS))
-def test_heldout_metric_at_or_above_floor(result, metric):
-    assert result[metric] >= FLOORS[metric], f"{metric} {result[metric]:.4f} fell below {FLOORS[metric]}"
+# Each gate: the fixture that evaluates it, its floors and its ceilings.
+GATES = {"heldout": (FLOORS, CEILINGS), "reference": (REFERENCE_FLOORS, REFERENCE_CEILINGS),
+         "fresh": (FRESH_FLOORS, FRESH_CEILINGS)}
 
 
-@pytest.mark.parametrize("metric", sorted(CEILINGS))
-def test_heldout_error_at_or_below_ceiling(result, metric):
-    assert result[metric] <= CEILINGS[metric], f"{metric} {result[metric]} rose above {CEILINGS[metric]}"
+@pytest.mark.parametrize("gate, metric", [(g, m) for g, (floors, _) in GATES.items() for m in sorted(floors)])
+def test_metric_at_or_above_floor(request, gate, metric):
+    value, floor = request.getfixturevalue(f"{gate}_result")[metric], GATES[gate][0][metric]
+    assert value >= floor, f"{gate} {metric} {value:.4f} fell below {floor}"
 
 
-@pytest.mark.parametrize("metric", sorted(REFERENCE_FLOORS))
-def test_reference_heldout_metric_at_or_above_floor(reference_result, metric):
-    value = reference_result[metric]
-    assert value >= REFERENCE_FLOORS[metric], f"{metric} {value:.4f} fell below {REFERENCE_FLOORS[metric]}"
+@pytest.mark.parametrize("gate, metric", [(g, m) for g, (_, ceilings) in GATES.items() for m in sorted(ceilings)])
+def test_error_at_or_below_ceiling(request, gate, metric):
+    value, ceiling = request.getfixturevalue(f"{gate}_result")[metric], GATES[gate][1][metric]
+    assert value <= ceiling, f"{gate} {metric} {value} rose above {ceiling}"
 
 
-@pytest.mark.parametrize("metric", sorted(REFERENCE_CEILINGS))
-def test_reference_heldout_error_at_or_below_ceiling(reference_result, metric):
-    value = reference_result[metric]
-    assert value <= REFERENCE_CEILINGS[metric], f"{metric} {value} rose above {REFERENCE_CEILINGS[metric]}"
-
-
-def test_model_beats_plain_snownlp_signal_alone(result):
+def test_model_beats_plain_snownlp_signal_alone(heldout_result):
     # Plain SnowNLP is at chance on this task (accuracy ~0.5, negative F1 ~0.4).
-    assert result["f1"] > 0.6 and result["accuracy"] > 0.75
-
-
-@pytest.mark.parametrize("metric", sorted(FRESH_FLOORS))
-def test_fresh_metric_at_or_above_floor(fresh_result, metric):
-    value = fresh_result[metric]
-    assert value >= FRESH_FLOORS[metric], f"{metric} {value:.4f} fell below {FRESH_FLOORS[metric]}"
-
-
-@pytest.mark.parametrize("metric", sorted(FRESH_CEILINGS))
-def test_fresh_error_at_or_below_ceiling(fresh_result, metric):
-    value = fresh_result[metric]
-    assert value <= FRESH_CEILINGS[metric], f"{metric} {value} rose above {FRESH_CEILINGS[metric]}"
+    assert heldout_result["f1"] > 0.6 and heldout_result["accuracy"] > 0.75
