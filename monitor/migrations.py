@@ -447,4 +447,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE pending_rebuilds (what TEXT PRIMARY KEY);
         INSERT INTO pending_rebuilds (what) VALUES ('dup_bands');
     """),
+    ("0023_suspect_index", """
+        -- 疑似负面 counts on the live overview (not flagged, p_negative >= sentiment.judgement.REVIEW_P):
+        -- a partial index keeps them off a scan of every row of the period. SQLite uses it only when the
+        -- query repeats the condition literally (queries._suspect writes REVIEW_P into its SQL).
+        CREATE INDEX ix_items_suspect ON items(published_at) WHERE negative = 0 AND p_negative >= 0.3;
+    """),
 ]

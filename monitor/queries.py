@@ -100,6 +100,17 @@ def _count(store: Store, start: str, end: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _suspect(store: Store, start: str, end: str) -> int:
+    """疑似负面 items published in [start, end), read from the partial index ix_items_suspect (migration
+    0023): only the band's rows, not every unflagged row of the period. REVIEW_P is written into the SQL,
+    not bound, because SQLite uses a partial index only when the query repeats its condition."""
+    row = store.conn.execute(
+        "SELECT count(*) FROM items INDEXED BY ix_items_suspect "
+        f"WHERE negative = 0 AND p_negative >= {float(REVIEW_P)!r} "
+        "AND published_at >= ? AND published_at < ?", (start, end)).fetchone()
+    return int(row[0])
+
+
 def _change(cur: int, prev: int) -> float | None:
     return None if prev == 0 else (cur - prev) / prev
 
@@ -125,6 +136,7 @@ def overview(store: Store, now: datetime | None = None) -> dict[str, dict[str, A
             "days": days, "start": start_day.isoformat(), "end": today.isoformat(),
             "total": total, "negative": negative,
             "negative_share": (negative / total) if total else None,
+            "suspect": _suspect(store, day_start_iso(start_day), tomorrow),
             "previous_total": p_total, "previous_negative": p_negative,
             "total_change": _change(total, p_total),
             "negative_change": _change(negative, p_negative),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -325,3 +326,20 @@ def test_suspect_filter_lists_likely_negative_items_the_flag_missed(fresh_store)
     assert names() == {"flagged", "suspect", "edge", "unlikely", "calm"}
     # Off-topic items are capped below the band, so it never lists them.
     assert OFF_TOPIC_P_CAP < REVIEW_P
+
+
+def test_overview_counts_suspect_items_through_their_partial_index(fresh_store, monkeypatch):
+    def item(name, p, negative=False, hours=1):
+        j = Judgement(negative=negative, p_negative=p, polarity="negative" if negative else "neutral")
+        return Item(source="源", url=f"https://example.com/{name}", title=name, text="正文",
+                    published_at=NOW - timedelta(hours=hours)), j
+    fresh_store.add_items([item("flagged", 0.8, True), item("suspect", 0.35), item("edge", REVIEW_P),
+                           item("unlikely", REVIEW_P - 0.01), item("old_suspect", 0.5, hours=24 * 10)])
+    ov = queries.overview(fresh_store, now=NOW)
+    assert (ov["today"]["negative"], ov["today"]["suspect"]) == (1, 2)
+    assert (ov["7d"]["suspect"], ov["30d"]["suspect"]) == (2, 3)     # ten days back: only in the 30 days
+    # The index's condition is written with REVIEW_P's value: if the constant moves without a new
+    # migration, the query names an index that cannot serve it and SQLite refuses it (here, not later).
+    monkeypatch.setattr(queries, "REVIEW_P", REVIEW_P + 0.05)
+    with pytest.raises(sqlite3.OperationalError, match="no query solution"):
+        queries.overview(fresh_store, now=NOW)

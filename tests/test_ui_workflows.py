@@ -330,6 +330,8 @@ def test_suspect_filter_lists_items_the_flag_missed_and_detail_says_so(env, tmp_
                            fetched_at=NOW - timedelta(hours=2), platform="forum"), likely)])
     monkeypatch.setenv("OPINION_DB", str(db))
     monkeypatch.setenv("OPINION_SOURCES", str(env / "sources.toml"))
+    ov = open_page("ui/pages/overview.py")
+    assert any(c.value.startswith("另有疑似负面 1 条") for c in ov.caption), [c.value for c in ov.caption]
     at = open_page("ui/pages/stream.py")
     at.checkbox(key="flt_suspect").check().run()
     assert not at.exception

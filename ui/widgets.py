@@ -155,6 +155,8 @@ def period_tiles(ov: Mapping[str, Mapping[str, Any]]) -> None:
             a, b = st.columns(2)
             a.metric(f"{label}负面", p["negative"], delta=change(p["negative_change"]), delta_color="inverse")
             b.metric(f"{label}负面占比", percent(p["negative_share"]))
+            if p.get("suspect"):
+                st.caption(f"另有疑似负面 {p['suspect']} 条（信息流中勾选“疑似负面”查看）")
 
 
 def trend_chart(frame: pd.DataFrame) -> alt.Chart:
