@@ -336,6 +336,7 @@ def test_suspect_filter_lists_items_the_flag_missed_and_detail_says_so(env, tmp_
     at.checkbox(key="flt_suspect").check().run()
     assert not at.exception
     assert list(at.dataframe[0].value["标题"]) == ["原创作品被搬运，平台迟迟不处理"]
+    assert list(at.dataframe[0].value["倾向"]) == ["中性（疑似负面）"]
     at.checkbox(key="flt_negative").check().run()
     assert set(at.dataframe[0].value["标题"]) == {"原创作品被搬运，平台迟迟不处理", "专利维权难 投诉无门" + XSS,
                                                   "网店售卖假冒商标产品"}

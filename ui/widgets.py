@@ -349,7 +349,9 @@ def table_frame(rows: pd.DataFrame) -> pd.DataFrame:
         "标题": rows["title"],
         "信息源": rows["source"],
         "平台": rows["platform"].map(platform_label),
-        "倾向": [tone_label(p, t) for p, t in zip(rows["polarity"], rows.get("topic", [None] * len(rows)))],
+        "倾向": [tone_label(p, t) + ("（疑似负面）" if is_suspect(bool(n), q) else "")
+                 for p, t, n, q in zip(rows["polarity"], rows.get("topic", [None] * len(rows)), rows["negative"],
+                                       rows["p_negative"])],
         "负面概率": rows["p_negative"],
         "类型": rows["ip_type"],
         "地域": rows["region"],
