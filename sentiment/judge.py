@@ -273,10 +273,13 @@ class Judge:
                 groups[g] = [i]
                 push[g] = v
         seen: set[str] = set()
+        # The style of writing often pushes hardest, but a reader acts on words: it is chosen like any
+        # other group and shown after the words and phrases chosen with it.
+        style: list[str] = []
         # Strongest push first; reverse=True keeps the first-seen order among equal pushes, as a stable
         # ascending sort on -push does.
         for g in sorted(groups, key=push.__getitem__, reverse=True):
-            if len(out) >= MAX_REASONS - 1:
+            if len(out) + len(style) >= MAX_REASONS - 1:
                 break
             key = self._group_keys[g]
             members = groups[g]
@@ -285,7 +288,8 @@ class Judge:
                 # A bigram such as "业的" shows as its function character "的".
                 sw = self._style_words
                 words = "、".join(dict.fromkeys(w for i in members for w in sw[ids[i]]))
-                text = f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}"
+                style.append(f"行文风格（虚词：{words}）{'↑负面' if total > 0 else '↓负面'} {abs(total):.2f}")
+                continue
             elif key.startswith("s:"):
                 # Named as a word when jieba cut it as one, else as a character string.
                 is_word = self._is_word
@@ -296,6 +300,7 @@ class Judge:
             if text and text not in seen:
                 seen.add(text)
                 out.append(text)
+        out += style
         # Only cues ("x:…") count here, and they come after the words and bigrams.
         against = [i for i in range(s.n_ngrams, len(signed)) if signed[i] < -0.1 and names[i].startswith("x:")]
         if against:

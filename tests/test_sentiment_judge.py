@@ -136,7 +136,7 @@ def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judg
     rows = [json.loads(line) for line in (Path(__file__).resolve().parent.parent / "data" / "labelled"
                                           / "ip_opinion_dev.jsonl").read_text(encoding="utf-8").splitlines()]
     lone = re.compile("词「([^」])」")
-    styled = 0
+    styled = words_first = 0
     for row in rows:
         j = judge.judge(row.get("title"), row["text"])
         for r in j.reasons:
@@ -148,8 +148,13 @@ def test_function_words_are_one_style_reason_not_words_a_reader_must_decode(judg
         quoted = re.findall("(?:词|字串)「([^」]+)」", " ".join(j.reasons))
         assert len(quoted) == len(set(quoted)), j.reasons
         styled += bool(style)
+        # A reader acts on words: the style reason follows the words and strings chosen with it.
+        if style:
+            at = j.reasons.index(style[0])
+            assert all(k < at for k, r in enumerate(j.reasons) if r.startswith(("词「", "字串「"))), j.reasons
+            words_first += any(r.startswith(("词「", "字串「")) for r in j.reasons)
     # The model does lean on style: the reason must show up where it decided, not be dropped.
-    assert styled >= len(rows) // 10
+    assert styled >= len(rows) // 10 and words_first >= styled // 2
 
 
 def test_a_flag_needs_a_sure_topic_unless_the_text_names_an_ip_wrong_and_complains(judge):
