@@ -7,8 +7,9 @@ POLARITIES = ("negative", "neutral", "positive")
 IP_TYPES = ("专利", "商标", "著作权", "植物新品种", "地理标志", "商业秘密", "集成电路布图设计", "其他")
 CHANNELS = ("行政执法", "司法", "海关", "文化市场", "仲裁调解", "其他")
 # Not flagged, yet P(negative) at least this: 疑似负面, worth a human look. p_negative is calibrated
-# (docs/judgement.md), so this reads "about a one-in-three chance"; a quarter of the negative items the
-# flag misses sit between here and the flag's threshold. Off-topic items are capped below it.
+# (docs/judgement.md), so this reads "about a one-in-three chance"; on unseen items more than a third of
+# the negative items the flag misses sit between here and the flag's threshold. Off-topic items are capped
+# below it.
 REVIEW_P = 0.3
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from sentiment import dataset
-from sentiment.train import train
+from sentiment.train import UNSEEN_MARGIN, train
 
 
 def _write(path, rows):
@@ -28,5 +28,9 @@ def test_hard_cases_are_trained_on_but_do_not_set_the_threshold(tmp_path, monkey
     assert card["cv_without_hard_cases"]["n"] < card["cv"]["n"]
     assert set(card["heldout_by_file"]) == {dataset.DEV_FILE.name, dataset.HARD_FILE.name}
     assert dataset.HARD_FILE.name in card["threshold_rule"]
+    # The flag sits the margin for unseen items above the threshold chosen out of fold.
+    st = card["stacker"]
+    assert st["threshold_out_of_fold"] is not None
+    assert st["threshold"] == round(st["threshold_out_of_fold"] + UNSEEN_MARGIN, 2)
     # The fresh items are judged by the new model and reported, never trained on.
     assert card["fresh"]["file"] == "fresh.jsonl" and card["fresh"]["n"] == len(fresh)
