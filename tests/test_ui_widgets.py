@@ -36,12 +36,15 @@ def test_the_chart_renders_offline():
 
 def test_an_off_topic_item_reads_as_such_not_by_its_tone():
     rows = pd.DataFrame({
-        "published_at": pd.to_datetime(["2026-11-20 09:00", "2026-11-20 10:00"]),
-        "published_estimated": [False, True], "title": ["旺角烧烤餐厅疑食物中毒", "合肥专利维权难"],
-        "source": ["香港01", "网易号"], "platform": ["news", "news"], "polarity": ["negative", "negative"],
-        "p_negative": [0.0, 0.9], "ip_type": ["其他", "专利"], "region": ["", "安徽合肥"],
-        "is_sample": [False, False], "url": ["https://a.example.cn/1", "javascript:alert(1)"],
-        "topic": ["off", "ip"]})
+        "published_at": pd.to_datetime(["2026-11-20 09:00", "2026-11-20 10:00", "2026-11-20 11:00"]),
+        "published_estimated": [False, True, False],
+        "title": ["旺角烧烤餐厅疑食物中毒", "合肥专利维权难", "原创作品被搬运"],
+        "source": ["香港01", "网易号", "论坛"], "platform": ["news", "news", "forum"],
+        "polarity": ["negative", "negative", "neutral"], "negative": [False, True, False],
+        "p_negative": [0.0, 0.9, 0.4], "ip_type": ["其他", "专利", "著作权"], "region": ["", "安徽合肥", ""],
+        "is_sample": [False, False, False],
+        "url": ["https://a.example.cn/1", "javascript:alert(1)", "https://a.example.cn/3"],
+        "topic": ["off", "ip", "ip"]})
     t = table_frame(rows)
-    assert list(t["倾向"]) == ["无关话题", "负面"]
+    assert list(t["倾向"]) == ["无关话题", "负面", "中性（疑似负面）"]      # flagged items are never "suspect"
     assert t["链接"].iloc[0] == "https://a.example.cn/1" and pd.isna(t["链接"].iloc[1])   # javascript: is no link
