@@ -97,7 +97,7 @@ def baseline_overview_sql(store: Store, repeat: int) -> dict[str, tuple[float, f
         slow = sql_ms(store, sql.format(ix="INDEXED BY ix_items_published"), (lo, hi), repeat)
         out[name] = (fast, slow)
     # 疑似负面 tile: the partial index (migration 0023) vs the unflagged rows of ix_items_negative.
-    band = f"negative = 0 AND p_negative >= {float(queries.REVIEW_P)!r} AND published_at >= ? AND published_at < ?"
+    band = f"{queries.SUSPECT_SQL} AND published_at >= ? AND published_at < ?"
     out["30 d 疑似负面 count (partial index vs ix_items_negative)"] = (
         sql_ms(store, f"SELECT count(*) FROM items INDEXED BY ix_items_suspect WHERE {band}", (lo, hi), repeat),
         sql_ms(store, f"SELECT count(*) FROM items INDEXED BY ix_items_negative WHERE {band}", (lo, hi), repeat))

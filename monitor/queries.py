@@ -100,13 +100,17 @@ def _count(store: Store, start: str, end: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+# The 疑似负面 band in SQL, the one place it is written. REVIEW_P is a literal, not a bound parameter,
+# because SQLite uses the partial index ix_items_suspect (migration 0023) only when a query repeats its
+# condition.
+SUSPECT_SQL = f"(negative = 0 AND p_negative >= {float(REVIEW_P)!r})"
+
+
 def _suspect(store: Store, start: str, end: str) -> int:
-    """疑似负面 items published in [start, end), read from the partial index ix_items_suspect (migration
-    0023): only the band's rows, not every unflagged row of the period. REVIEW_P is written into the SQL,
-    not bound, because SQLite uses a partial index only when the query repeats its condition."""
+    """疑似负面 items published in [start, end), read from the partial index: only the band's rows, not
+    every unflagged row of the period."""
     row = store.conn.execute(
-        "SELECT count(*) FROM items INDEXED BY ix_items_suspect "
-        f"WHERE negative = 0 AND p_negative >= {float(REVIEW_P)!r} "
+        f"SELECT count(*) FROM items INDEXED BY ix_items_suspect WHERE {SUSPECT_SQL} "
         "AND published_at >= ? AND published_at < ?", (start, end)).fetchone()
     return int(row[0])
 
@@ -310,8 +314,7 @@ def _where(f: ItemFilter, store: Store | None = None) -> tuple[str, list]:
     if f.negative_only or f.suspect_only:
         kinds = ["negative = 1"] if f.negative_only else []
         if f.suspect_only:
-            kinds.append("(negative = 0 AND p_negative >= ?)")
-            args.append(REVIEW_P)
+            kinds.append(SUSPECT_SQL)
         clauses.append("(" + " OR ".join(kinds) + ")")
     if f.sources:
         clauses.append(f"source IN ({_marks(f.sources)})")

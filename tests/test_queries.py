@@ -340,6 +340,6 @@ def test_overview_counts_suspect_items_through_their_partial_index(fresh_store, 
     assert (ov["7d"]["suspect"], ov["30d"]["suspect"]) == (2, 3)     # ten days back: only in the 30 days
     # The index's condition is written with REVIEW_P's value: if the constant moves without a new
     # migration, the query names an index that cannot serve it and SQLite refuses it (here, not later).
-    monkeypatch.setattr(queries, "REVIEW_P", REVIEW_P + 0.05)
+    monkeypatch.setattr(queries, "SUSPECT_SQL", queries.SUSPECT_SQL.replace(repr(REVIEW_P), repr(REVIEW_P + 0.05)))
     with pytest.raises(sqlite3.OperationalError, match="no query solution"):
         queries.overview(fresh_store, now=NOW)
