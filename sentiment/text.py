@@ -26,6 +26,12 @@ _CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 # text begins when the two arrive joined ("标题 正文", as exports and the team's files join them).
 _LEAD_BREAK = re.compile(r"(?<=[^0-9A-Za-z ]) (?=[^0-9A-Za-z ])")
 LEAD_MIN, LEAD_MAX = 4, 120
+# Pinyin glosses that some mirror sites put after characters ("商(shāng)标被抢注", "產(chǎn)權"): they cut
+# words apart, so 商标 or 知识产权 is no longer found. About 4 % of gathered items carry them (round 5: 38 of
+# 1,336; round 6: 43 of 869). A gloss is a tone-marked syllable in brackets right after a Han character;
+# brackets holding plain Latin words, abbreviations or numbers are left alone.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_GLOSS = re.compile(rf"(?<=[\u3400-\u9fff])\((?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}\)")
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +62,7 @@ def to_simplified(s: str) -> str:
 
 
 def clean(s: str | None, limit: int = MAX_CHARS) -> str:
-    """Strip HTML, unescape entities, fold full-width forms, simplify, collapse space, cap length."""
+    """Strip HTML, unescape entities, fold full-width forms, drop pinyin glosses, simplify, collapse space, cap length."""
     if not s:
         return ""
     if not isinstance(s, str):
@@ -70,6 +76,8 @@ def clean(s: str | None, limit: int = MAX_CHARS) -> str:
         s = html.unescape(s)
     # NFKC folds full-width letters/digits and compatibility forms; lone surrogates are dropped.
     s = unicodedata.normalize("NFKC", s.encode("utf-8", "ignore").decode("utf-8"))
+    if "(" in s:
+        s = _GLOSS.sub("", s)
     s = to_simplified(s)
     s = _SPACE.sub(" ", s).strip()
     return s[:limit]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from sentiment import IP_TYPES, POLARITIES, CHANNELS, Judgement, load_judge
+from sentiment.text import clean
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,25 @@ def test_traditional_text_judged_like_simplified(judge):
     _valid(trad)
     assert trad.negative == simp.negative and trad.ip_type == simp.ip_type
     assert abs(trad.p_negative - simp.p_negative) < 0.1
+
+
+def test_pinyin_glosses_are_read_as_the_plain_text(judge):
+    # Mirror sites gloss characters with pinyin ("商(shāng)标"); read raw, the gloss splits 商标 apart.
+    plain = judge.judge("商标被抢注后维权难", "地理标志产品被抢注的现象仍然时有发生,企业投诉无门。")
+    glossed = judge.judge("商(shāng)标被抢注后维权难", "地理标(biāo)志产(chǎn)品被抢注的现象仍然时有(yǒu)发生,企业投诉无门。")
+    assert glossed == plain
+    assert "地理标志" in glossed.ip_types
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("碭山酥梨為特產(chǎn),中國國家地理標(biāo)志產(chǎn)品", "砀山酥梨为特产,中国国家地理标志产品"),
+    ("全角括号 現（xiàn）在", "全角括号 现在"),
+    # Not glosses: Latin words, abbreviations, list letters and numbers in brackets stay.
+    ("华为(Huawei)与某公司(LTD)条款(a)第(3)项", "华为(Huawei)与某公司(LTD)条款(a)第(3)项"),
+    ("(xiàn) at the start has no character to gloss", "(xiàn) at the start has no character to gloss"),
+])
+def test_clean_drops_pinyin_glosses_only(raw, cleaned):
+    assert clean(raw) == cleaned
 
 
 @pytest.mark.parametrize("title, text", [
