@@ -38,19 +38,19 @@ REFERENCE_FLOORS = {
     "ip_type_accuracy": 0.86,
 }
 REFERENCE_CEILINGS = {"publicity_fp_rate": 0.05, "off_topic_flagged": 1}
-# The 1,336 fresh items (round 5: gathered and labelled by other people after the model was built,
-# never trained on; gatherers a-d were read once to set the flag's margin for unseen items;
-# docs/judgement.md, "Fresh items"): accuracy 0.840, F1 0.746, polarity 0.696, topic 0.898, IP type 0.859,
-# publicity FP 0.046 (17 of 370), off-topic flagged 20 of 215. This is what unseen items get; floors sit
+# The 2,205 fresh items (rounds 5 and 6: gathered and labelled by other people after the model was built,
+# never trained on; round-5 gatherers a-d were read once to set the flag's margin for unseen items;
+# docs/judgement.md, "Fresh items"): accuracy 0.844, F1 0.749, polarity 0.701, topic 0.900, IP type 0.869,
+# publicity FP 0.038 (22 of 585), off-topic flagged 33 of 370. This is what unseen items get; floors sit
 # about 1 % below, so a change that generalises worse fails here even when the held-out split does not notice.
 FRESH_FLOORS = {
-    "accuracy": 0.83,
-    "f1": 0.735,
-    "polarity_macro_f1": 0.68,
+    "accuracy": 0.835,
+    "f1": 0.74,
+    "polarity_macro_f1": 0.69,
     "topic_accuracy": 0.89,
-    "ip_type_accuracy": 0.845,
+    "ip_type_accuracy": 0.86,
 }
-FRESH_CEILINGS = {"publicity_fp_rate": 0.06, "off_topic_flagged": 24}
+FRESH_CEILINGS = {"publicity_fp_rate": 0.05, "off_topic_flagged": 38}
 
 
 def _heldout_rows() -> list[dict]:
@@ -88,7 +88,7 @@ def reference_result(tmp_path_factory):
 def fresh_result(tmp_path_factory):
     rows = [json.loads(x) for x in dataset.FRESH_FILE.read_text(encoding="utf-8").splitlines() if x.strip()]
     trained = {dataset.text_key(e.title, e.text) for e in dataset.load_examples()}
-    assert len(rows) >= 1000
+    assert len(rows) >= 2000
     fresh = dataset.read_jsonl(dataset.FRESH_FILE)
     assert len(fresh) == len(rows) and not [e.id for e in fresh if dataset.text_key(e.title, e.text) in trained]
     return _evaluate(rows, tmp_path_factory)
