@@ -19,7 +19,7 @@ from pathlib import Path
 from sentiment.dataset import Example, from_row
 from sentiment.judge import Judge
 from sentiment.judgement import REVIEW_P, is_suspect
-from sentiment.metrics import accuracy, binary_report, brier, macro_f1
+from sentiment.metrics import accuracy, average_precision, binary_report, brier, macro_f1
 
 POLARITIES = ("negative", "neutral", "positive")
 ENFORCEMENT = re.compile(r"查处|查获|查獲|查處|捣毁|搗毀|破获|破獲|侦破|偵破|抓获|抓獲|判处|判處|判赔|判賠|获赔|獲賠|"
@@ -66,6 +66,7 @@ def _scores(examples: list[Example], rows: list[dict], neg: list[bool], p: list[
     gold = [e.negative for e in examples]
     out = binary_report(gold, neg)
     out["brier"] = brier(gold, p)
+    out["average_precision"] = average_precision(gold, p)
     pub = [i for i, (e, r) in enumerate(zip(examples, rows)) if is_publicity(e, r)]
     out["publicity_items"] = len(pub)
     out["publicity_fp_rate"] = sum(neg[i] for i in pub) / len(pub) if pub else None
@@ -127,6 +128,7 @@ def evaluate(path: Path, judge: Judge, baseline: bool = True) -> dict:
 
 ROWS = (("accuracy", "accuracy"), ("precision", "negative precision"), ("recall", "negative recall"),
         ("f1", "negative F1"), ("macro_f1", "macro-F1"), ("brier", "Brier (p_negative)"),
+        ("average_precision", "avg precision (p_neg)"),
         ("publicity_fp_rate", "publicity FP rate"), ("off_topic_flagged", "off-topic flagged"),
         ("polarity_macro_f1", "polarity3 macro-F1"), ("topic_accuracy", "topic accuracy"),
         ("ip_type_accuracy", "IP-type accuracy"))

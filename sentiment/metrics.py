@@ -38,3 +38,23 @@ def accuracy(gold: list, pred: list) -> float:
 
 def brier(gold: list[bool], p: list[float]) -> float:
     return sum((float(g) - q) ** 2 for g, q in zip(gold, p)) / len(gold) if gold else 0.0
+
+
+def average_precision(gold: list[bool], p: list[float]) -> float | None:
+    """Area under the precision-recall steps of `p` ranked high to low (scikit-learn's definition:
+    tied scores form one step). It judges the ranking alone, not where the flag's threshold fell, so it
+    is the fairer way to compare two trained models (docs/judgement.md: the threshold moves ±0.02 F1)."""
+    positives = sum(gold)
+    if not positives:
+        return None
+    pairs = sorted(zip(p, gold), key=lambda x: -x[0])
+    ap, tp, seen, i = 0.0, 0, 0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        hits = sum(g for _, g in pairs[i:j])
+        tp, seen = tp + hits, seen + (j - i)
+        ap += hits / positives * (tp / seen)
+        i = j
+    return ap

@@ -28,7 +28,7 @@ from sentiment.features import CUE_SCALE, Analyzer, group_scales
 from sentiment.judge import choose_ip_type, decide, flaggable, gate
 from sentiment.lexicon import load_lexicon, make_tokenizer
 from sentiment.evaluate import is_publicity
-from sentiment.metrics import accuracy, binary_report, brier, macro_f1
+from sentiment.metrics import accuracy, average_precision, binary_report, brier, macro_f1
 from sentiment.model import CARD_FILE, COLUMNS, LEARNED_TYPES, MODEL_FILE, LinearModel
 from sentiment.stacker import FEATURES as STACK_FEATURES, from_sklearn as stacker_from_sklearn, stack_features
 from sentiment.snowsignal import SNOW_FILE, SnowSignal, export_snownlp_table, export_t2s_table
@@ -348,6 +348,7 @@ def report(decisions: list[tuple], examples: list[Example], ip_types: list[str])
     pred = [d[0] for d in decisions]
     out = binary_report(gold, pred)
     out["brier"] = brier(gold, [d[1] for d in decisions])
+    out["average_precision"] = average_precision(gold, [d[1] for d in decisions])
     pol = [(e.polarity3, d[2]) for e, d in zip(examples, decisions) if e.polarity3]
     if pol:
         out["polarity_macro_f1"] = macro_f1([g for g, _ in pol], [p for _, p in pol], POLARITIES)

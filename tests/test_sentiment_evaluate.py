@@ -10,7 +10,7 @@ import pytest
 
 from sentiment.evaluate import EvalDataError, _scores, is_publicity, read_eval
 from sentiment.judgement import REVIEW_P
-from sentiment.metrics import binary_report, macro_f1
+from sentiment.metrics import average_precision, binary_report, macro_f1
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,27 @@ def test_binary_report_counts():
 
 def test_macro_f1_counts_a_class_never_predicted_as_zero():
     assert macro_f1(["a", "b", "c"], ["a", "b", "b"], ("a", "b", "c")) == pytest.approx((1 + 2 / 3 + 0) / 3)
+
+
+def test_average_precision_matches_scikit_learn_with_ties():
+    from sklearn.metrics import average_precision_score
+    import random
+    for seed in range(50):
+        r = random.Random(seed)
+        gold = [r.random() < 0.4 for _ in range(r.randint(2, 40))]
+        if not any(gold):
+            continue
+        p = [round(r.random(), 1) for _ in gold]          # rounded: many tied scores
+        assert average_precision(gold, p) == pytest.approx(average_precision_score(gold, p))
+
+
+def test_average_precision_reads_the_ranking_not_a_threshold():
+    gold = [True, False, False, False]
+    assert average_precision(gold, [0.9, 0.2, 0.1, 0.0]) == 1.0
+    assert average_precision(gold, [0.51, 0.5, 0.5, 0.5]) == 1.0       # same ranking, any threshold
+    assert average_precision(gold, [0.0, 0.2, 0.3, 0.4]) == pytest.approx(0.25)
+    assert average_precision(gold, [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.25)  # one tie: no order at all
+    assert average_precision([False, False], [0.3, 0.7]) is None
 
 
 ROWS = [
@@ -78,8 +99,9 @@ def test_cli_json_side_by_side_with_snownlp(tmp_path):
     m, s = out["model"], out["snownlp"]
     assert m["publicity_items"] == 1 and m["off_topic_items"] == 1 and m["ip_type_items"] == 3
     for key in ("accuracy", "precision", "recall", "f1", "macro_f1", "confusion", "publicity_fp_rate",
-                "polarity_macro_f1", "topic_accuracy", "ip_type_accuracy"):
+                "polarity_macro_f1", "topic_accuracy", "ip_type_accuracy", "average_precision"):
         assert key in m
+    assert 0 < m["average_precision"] <= 1 and 0 < s["average_precision"] <= 1
     assert sum(m["confusion"].values()) == 5 == sum(s["confusion"].values())
     assert "topic_accuracy" not in s and "ip_type_accuracy" not in s      # SnowNLP has no such heads
 
@@ -90,6 +112,7 @@ def test_cli_table_and_missing_file(tmp_path):
     assert ok.returncode == 0
     text = ok.stdout.decode("utf-8")
     assert "negative F1" in text and "publicity FP rate" in text and "confusion (model)" in text
+    assert "avg precision (p_neg)" in text
     assert "suspect band (model" in text
     bad = subprocess.run([sys.executable, "-m", "sentiment", "evaluate", "--data", str(tmp_path / "nope.jsonl")],
                          capture_output=True, cwd=ROOT, timeout=60)
