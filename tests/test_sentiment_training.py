@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import random
 
 from sentiment import dataset
-from sentiment.train import UNSEEN_MARGIN, train
+from sentiment.metrics import binary_report
+from sentiment.train import PUBLICITY_FP_MAX, UNSEEN_MARGIN, stack_threshold, train
 
 
 def _write(path, rows):
@@ -34,3 +36,34 @@ def test_hard_cases_are_trained_on_but_do_not_set_the_threshold(tmp_path, monkey
     assert st["threshold"] == round(st["threshold_out_of_fold"] + UNSEEN_MARGIN, 2)
     # The fresh items are judged by the new model and reported, never trained on.
     assert card["fresh"]["file"] == "fresh.jsonl" and card["fresh"]["n"] == len(fresh)
+
+
+def _calibrated(n: int, seed: int) -> tuple[list[bool], list[float]]:
+    """Scores that mean what they say: an item with score p is negative with probability p."""
+    rng = random.Random(seed)
+    p = [rng.random() ** 1.5 for _ in range(n)]
+    return [rng.random() < q for q in p], p
+
+
+def test_second_stage_threshold_is_half_the_best_f1_not_the_noisy_peak():
+    gold, p = _calibrated(3000, 1)
+    can = [True] * len(p)
+    t = stack_threshold(gold, can, p, pub=[])
+    best = max(binary_report(gold, [q >= x / 100 for q in p])["f1"] for x in range(20, 81))
+    assert t == round(best / 2, 2)
+    # Another draw of the same kind of data: the peak of the flat curve may move, the rule barely does.
+    gold2, p2 = _calibrated(3000, 2)
+    assert abs(stack_threshold(gold2, can, p2, pub=[]) - t) <= 0.02
+
+
+def test_second_stage_threshold_rises_to_keep_the_publicity_cap():
+    gold, p = _calibrated(2000, 3)
+    can = [True] * len(p)
+    free = stack_threshold(gold, can, p, pub=[])
+    # Non-negative items scored up to 0.6 are publicity: below about 0.6 too many of them would be flagged.
+    pub = [i for i, (g, q) in enumerate(zip(gold, p)) if not g and q < 0.6]
+    capped = stack_threshold(gold, can, p, pub=pub)
+    flagged_pub = sum(p[i] >= capped for i in pub) / len(pub)
+    assert capped > free and flagged_pub <= PUBLICITY_FP_MAX
+    # No threshold at all when even the highest one flags too much publicity.
+    assert stack_threshold([True, False], [True, True], [0.9, 0.95], pub=[1]) is None
