@@ -12,11 +12,14 @@ import sys
 import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score
 
-from common import JUDGE, SETS, WORK, read_rows
+from common import JUDGE, REPO, SETS, WORK, read_rows
 
-TONES = ["negative", "neutral", "positive"]
+sys.path.insert(0, str(REPO))
+from sentiment.metrics import macro_f1  # noqa: E402
+
+TONES = ("negative", "neutral", "positive")  # the order of finetune.py's tone head
 tag, epoch = sys.argv[1], sys.argv[2]
-rows = [r for r in read_rows() if r["split"] != "train"]
+rows = np.array([r for r in read_rows() if r["split"] != "train"], dtype=object)
 judge = json.loads(JUDGE.read_text())
 P = np.load(WORK / f"pred_{tag}_ep{epoch}.npy")
 split = np.array([r["split"] for r in rows])
@@ -41,10 +44,6 @@ p_band = np.where(in_band, p_avg, p_judge)
 flag_band = np.where(in_band, p_avg > 0.5, flag_judge)
 
 
-def macro_f1(gold, pred):
-    return float(np.mean([f1_score([g == c for g in gold], [p == c for p in pred]) for c in TONES]))
-
-
 out = {}
 for s in SETS:
     m = split == s
@@ -61,12 +60,12 @@ for s in SETS:
     r["avg"]["off_flagged"] = int((p_avg[off] > 0.5).sum())
     r["band"]["off_flagged"] = int(flag_band[off].sum())
     on = m & np.array([x["topic"] == "ip" and x["polarity3"] in TONES for x in rows])
-    gold = [x["polarity3"] for x in np.array(rows)[on]]
-    r["judge"]["tone"] = macro_f1(gold, [judge[x["id"]]["pol"] for x in np.array(rows)[on]])
-    r["encoder"]["tone"] = macro_f1(gold, [TONES[k] for k in P[on, 1:4].argmax(1)])
+    gold = [x["polarity3"] for x in rows[on]]
+    r["judge"]["tone"] = macro_f1(gold, [judge[x["id"]]["pol"] for x in rows[on]], TONES)
+    r["encoder"]["tone"] = macro_f1(gold, [TONES[k] for k in P[on, 1:4].argmax(1)], TONES)
     lab = m & np.array([x["topic"] in ("ip", "off") for x in rows])
-    gold_t = [x["topic"] == "ip" for x in np.array(rows)[lab]]
-    r["judge"]["topic"] = accuracy_score(gold_t, [judge[x["id"]]["topic"] == "ip" for x in np.array(rows)[lab]])
+    gold_t = [x["topic"] == "ip" for x in rows[lab]]
+    r["judge"]["topic"] = accuracy_score(gold_t, [judge[x["id"]]["topic"] == "ip" for x in rows[lab]])
     r["encoder"]["topic"] = accuracy_score(gold_t, P[lab, 4] > 0.5)
     out[s] = {k: ({m2: (v2 if isinstance(v2, int) else round(float(v2), 4)) for m2, v2 in v.items()} if isinstance(v, dict) else v) for k, v in r.items()}
     print(s, json.dumps(out[s]))
