@@ -14,6 +14,8 @@ eg = {l.split('\t')[1].strip() for l in open(L / 'qc/round5_ids.tsv') if l[:4] i
 num = lambda e: int(e.id.split('-')[1])
 subsets = {'r5ad': [e for e in fresh if num(e) <= 1336 and e.id not in eg], 'r5eg': [e for e in fresh if e.id in eg],
            'r6': [e for e in fresh if num(e) > 1336]}
+# The held-out rows outside the dev file (the dev file's own held-out rows are the model card's reference rows).
+held_nd = [e for e in dataset.split(dataset.load_examples())[1] if e.source != 'ip_opinion_dev.jsonl']
 KEYS = ('f1', 'accuracy', 'average_precision', 'polarity_macro_f1', 'off_topic_flagged', 'publicity_fp_rate')
 out_path = Path(sys.argv[1]); weights = [float(x) for x in sys.argv[2].split(',')]; seeds = [int(x) for x in sys.argv[3].split(',')]
 res = json.loads(out_path.read_text()) if out_path.exists() else {}
@@ -31,8 +33,6 @@ for w in weights:
         r = {'devoof': report([oof[i] for i in idx], [ex[i] for i in idx], ['' for _ in idx])}
         r['reference'] = card['heldout_by_file']['ip_opinion_dev.jsonl']
         judge = load_judge(out / 'judge_model.json')
-        from sentiment.dataset import split
-        held_nd = [e for e in split(dataset.load_examples())[1] if e.source != 'ip_opinion_dev.jsonl']
         r['heldout_nondev'] = report_judgements([judge.judge(e.title, e.text) for e in held_nd], held_nd)
         for n, exs in subsets.items():
             r[n] = report_judgements([judge.judge(e.title, e.text) for e in exs], exs)
