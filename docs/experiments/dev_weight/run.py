@@ -19,12 +19,13 @@ held_nd = [e for e in dataset.split(dataset.load_examples())[1] if e.source != '
 KEYS = ('f1', 'accuracy', 'average_precision', 'polarity_macro_f1', 'off_topic_flagged', 'publicity_fp_rate')
 out_path = Path(sys.argv[1]); weights = [float(x) for x in sys.argv[2].split(',')]; seeds = [int(x) for x in sys.argv[3].split(',')]
 res = json.loads(out_path.read_text()) if out_path.exists() else {}
+BASE_SEED = T.SEED
 for w in weights:
     for s in seeds:
         key = f'w{w:g}_s{s}'
         if key in res: continue
         T.SOURCE_WEIGHT = {'ip_opinion_dev.jsonl': w}
-        T.SEED = 20261125 + s
+        T.SEED = BASE_SEED + s
         d, t = {}, time.time()
         out = out_path.parent / 'models' / key
         card = T.train(out_dir=out, refresh_tables=False, debug=d, log=lambda m: None)
