@@ -29,6 +29,7 @@ PAGES = {
         st.Page("ui/pages/imports.py", title="导入", icon=":material/upload_file:"),
         st.Page("ui/pages/sources.py", title="信息源", icon=":material/rss_feed:"),
         st.Page("ui/pages/schemes.py", title="监测方案", icon=":material/filter_alt:"),
+        st.Page("ui/pages/model.py", title="研判模型", icon=":material/model_training:"),
         st.Page("ui/pages/audit.py", title="操作日志", icon=":material/history:"),
     ],
 }

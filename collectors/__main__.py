@@ -46,16 +46,12 @@ STATUS_ZH = {"ok": "成功", "error": "失败", "not_modified": "无更新"}
 
 
 class LazyJudge:
-    """Loads the real judge on first use, so an unreadable feed fails fast without loading models."""
-
-    def __init__(self) -> None:
-        self._judge = None
+    """Loads the real judge on first use, so an unreadable feed fails fast without loading models.
+    Asks `load_judge` on every use: it swaps in a retrained or rolled-back model without a restart."""
 
     def _get(self):
-        if self._judge is None:
-            from sentiment import load_judge   # imported late: the model load is the slow part
-            self._judge = load_judge()
-        return self._judge
+        from sentiment import load_judge   # imported late: the model load is the slow part
+        return load_judge()
 
     def judge(self, title: str, text: str):
         return self._get().judge(title, text)

@@ -1,4 +1,4 @@
-"""python -m monitor export | sample build | sample load | sample remove | search | reindex | rebuild-bands | handle
+"""python -m monitor export | sample build | sample load | sample remove | search | reindex | rebuild-bands | rejudge | handle
 
 Exit codes: 0 done, 2 bad input (bad date, missing database or file) with a
 one-line reason on stderr.
@@ -93,6 +93,30 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_rebuild_bands(args: argparse.Namespace) -> int:
     return _rebuild(args, "报道归并索引", lambda store, progress: store.rebuild_story_bands(progress=progress),
                     "条首发报道")
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from monitor.judging import rejudge_as
+    since = None
+    if args.since:
+        try:
+            since = queries.day_start_iso(queries.parse_day(args.since))
+        except queries.QueryError as e:
+            raise CliError(str(e)) from None
+    settings = Settings.load(db=args.db)
+    from sentiment import load_judge
+    from sentiment.model import ModelError
+    try:
+        judge = load_judge()
+    except ModelError as e:
+        raise CliError(str(e)) from None
+    with _open(settings, must_exist=True) as store:
+        def progress(done: int, total: int) -> None:
+            print(f"\r重新判定：{done}/{total}", end="", file=sys.stderr, flush=True)
+        report = rejudge_as(store, judge, f"cli:{args.user}", since=since, progress=progress)
+    print(file=sys.stderr)
+    print(report.summary())
+    return 0
 
 
 def _rebuild(args: argparse.Namespace, what: str, run, unit: str) -> int:
@@ -200,6 +224,13 @@ def parser() -> argparse.ArgumentParser:
                                               "(after an upgrade changed the band layout)")
     rb.add_argument("--db")
     rb.set_defaults(func=cmd_rebuild_bands)
+
+    rj = sub.add_parser("rejudge", help="judge stored items again with the current model (after "
+                                         "`python -m sentiment train` or `rollback`); staff corrections stay")
+    rj.add_argument("--db")
+    rj.add_argument("--since", help="only items published from this Beijing day on (YYYY-MM-DD)")
+    rj.add_argument("--user", default="cli", help="who runs it (recorded in the audit log)")
+    rj.set_defaults(func=cmd_rejudge)
 
     q = sub.add_parser("search", help="full-text search; one JSON object per item, newest first")
     q.add_argument("query", help='e.g. 专利 侵权, "商标 侵权", 专利 OR 商标, 专利 -宣传')

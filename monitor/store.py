@@ -292,35 +292,60 @@ class Store:
         """Staff correct an item (误判, polarity, IP type): the correction is recorded for training and the
         item shows the corrected value from now on. All or nothing; returns the correction id."""
         field, stored = normalize_correction(field, value)
-        updates = {"negative": {"negative": int(stored == "yes")} | ({"polarity": "neutral"} if stored == "no"
-                                                                       else {"polarity": "negative"}),
-                   "polarity": {"polarity": stored, "negative": int(stored == "negative")},
-                   "ip_type": {"ip_type": stored},
-                   "topic": {"topic": stored}}[field]
         with self.atomic() as c:
             cid = self.add_correction(int(item_id), field, value, user, note)
+            updates = correction_updates(field, stored)
             sets = ", ".join(f"{k}=?" for k in updates)
             c.execute(f"UPDATE items SET {sets} WHERE id=?", (*updates.values(), int(item_id)))
         return cid
 
-    def update_judgements(self, judged: Iterable[tuple[int, Judgement]]) -> int:
-        """Re-judge stored items in place (after a model retrain)."""
-        n = 0
+    def update_judgements(self, judged: Iterable[tuple[int, Judgement]]) -> list[tuple[int, bool, bool]]:
+        """Re-judge stored items in place (after a model retrain). Staff corrections stay: each item's
+        corrections are replayed, oldest first, over its new judgement. All or nothing; returns
+        (item id, negative before, negative after) per stored item."""
+        judged = list(judged)
+        out: list[tuple[int, bool, bool]] = []
         with self.atomic() as c:
+            ids = [int(i) for i, _ in judged]
+            before: dict[int, tuple[str, bool]] = {}
+            fixes: dict[str, list[tuple[str, str]]] = {}
+            for part in chunked(ids):
+                marks = ", ".join("?" * len(part))
+                for r in c.execute(f"SELECT id, key, negative FROM items WHERE id IN ({marks})", part):
+                    before[r[0]] = (r[1], bool(r[2]))
+            # By key, not id: a correction outlives its item being deleted and collected again.
+            for part in chunked({k for k, _ in before.values()}):
+                for r in c.execute(f"SELECT item_key, field, value FROM corrections WHERE item_key IN "
+                                   f"({', '.join('?' * len(part))}) ORDER BY created_at, id", part):
+                    fixes.setdefault(r[0], []).append((r[1], r[2]))
             for item_id, j in judged:
-                values = _judgement_values(j) | {"id": item_id}
-                sets = ", ".join(f"{k}=:{k}" for k in values if k != "id")
-                n += c.execute(f"UPDATE items SET {sets} WHERE id=:id", values).rowcount
-        return n
+                item_id = int(item_id)
+                if item_id not in before:
+                    continue
+                key, was = before[item_id]
+                values = _judgement_values(j)
+                for field, stored in fixes.get(key, []):
+                    values |= correction_updates(field, stored)
+                sets = ", ".join(f"{k}=:{k}" for k in values)
+                c.execute(f"UPDATE items SET {sets} WHERE id=:id", values | {"id": item_id})
+                out.append((item_id, was, bool(values["negative"])))
+        return out
 
     def remove_sample_items(self) -> int:
         with self.atomic() as c:
             return c.execute("DELETE FROM items WHERE is_sample=1").rowcount
 
-    def count_items(self, *, sample: bool | None = None) -> int:
-        if sample is None:
-            return self.conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        return self.conn.execute("SELECT count(*) FROM items WHERE is_sample=?", (int(sample),)).fetchone()[0]
+    def count_items(self, *, sample: bool | None = None, since: str | None = None) -> int:
+        """Stored items (only sample or only collected ones; published on or after `since`)."""
+        where, args = [], []
+        if sample is not None:
+            where.append("is_sample=?")
+            args.append(int(sample))
+        if since:
+            where.append("published_at >= ?")
+            args.append(since)
+        sql = "SELECT count(*) FROM items" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.conn.execute(sql, args).fetchone()[0]
 
     def iter_items(self, since: str | None = None, batch: int = 1000) -> Iterator[dict]:
         """Every stored item (oldest first) as a plain dict; `since` is an ISO date or datetime in UTC."""
@@ -333,6 +358,20 @@ class Store:
         while rows := cur.fetchmany(batch):
             for r in rows:
                 yield item_row(r)
+
+    def item_text_page(self, after_id: int, limit: int, since: str | None = None) -> list[tuple[int, str, str]]:
+        """(id, title, text) of up to `limit` items with id > after_id (published on or after `since`),
+        by id: keyset pages, so a caller may write between pages without holding a read cursor open."""
+        sql, args = "SELECT id, title, text FROM items WHERE id > ?", [after_id]
+        if since:
+            sql += " AND published_at >= ?"
+            args.append(since)
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql + " ORDER BY id LIMIT ?", (*args, limit))]
+
+    def corrected_item_ids(self) -> set[int]:
+        """Stored items that carry staff corrections (matched by key, as `update_judgements` replays them)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT i.id FROM items i JOIN corrections c ON c.item_key = i.key")}
 
     def item_texts(self, batch: int = 1000) -> Iterator[tuple[int, str, str]]:
         cur = self.conn.execute("SELECT id, title, text FROM items ORDER BY id")
@@ -478,6 +517,18 @@ def item_row(r: sqlite3.Row) -> dict:
 
 
 CORRECTION_FIELDS = ("negative", "ip_type", "topic", "polarity")
+
+
+def correction_updates(field: str, stored: str) -> dict:
+    """The item columns one (normalized) correction sets. A verdict and its tone move together, and an
+    item corrected to off-topic is no longer flagged: off-topic items never count as negative opinion."""
+    if field == "negative":
+        return {"negative": int(stored == "yes"), "polarity": "negative" if stored == "yes" else "neutral"}
+    if field == "polarity":
+        return {"polarity": stored, "negative": int(stored == "negative")}
+    if field == "topic":
+        return {"topic": stored} | ({"negative": 0, "polarity": "neutral"} if stored == "off" else {})
+    return {field: stored}
 
 
 def normalize_correction(field: str, value) -> tuple[str, str]:

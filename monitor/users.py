@@ -44,6 +44,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "test_send": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "manage_sample": frozenset({"admin"}),
+    "manage_model": frozenset({"admin"}),               # re-judge stored items, roll the model back
     "import_items": frozenset({"handler", "editor", "admin"}),
 }
 

@@ -1,9 +1,11 @@
-"""python -m sentiment classify | train | evaluate | correct
+"""python -m sentiment classify | train | evaluate | correct | status | rollback
 
 classify  JSON Lines in, judged JSON Lines out (the issue-2 contract, plus topic and channel)
 train     rebuild data/models/ from data/labelled/ and the store's staff corrections
 evaluate  quality on a labelled file, the model and plain SnowNLP side by side
-correct   record a staff correction of a stored item, with who and when
+correct   record a staff correction of a stored item, with who and when (the item shows it at once)
+status    the model in use, the one it replaced and the corrections it has not learnt yet (JSON)
+rollback  put the previous model back (run again to undo); then `python -m monitor rejudge`
 """
 from __future__ import annotations
 
@@ -68,7 +70,37 @@ def _train(args) -> int:
     data = [Path(p) for p in args.data] if args.data else None
     card = train(corrections=corrections, out_dir=Path(args.out) if args.out else None, data_paths=data,
                  log=lambda m: print(m, file=sys.stderr))
-    print(json.dumps({"cv": card["cv"], "heldout": card["heldout"], "fresh": card.get("fresh", {})}, ensure_ascii=False))
+    out = {"cv": card["cv"], "heldout": card["heldout"], "fresh": card.get("fresh", {})}
+    if card.get("previous"):
+        from sentiment.versions import SETS, compare
+        out["comparison"] = {"previous_trained_at": card["previous"].get("trained_at"),
+                             **compare({s: card.get(s) for s in SETS}, card["previous"])}
+    print(json.dumps(out, ensure_ascii=False))
+    print("stored items keep their judgement until `python -m monitor rejudge`", file=sys.stderr)
+    return 0
+
+
+def _status(args) -> int:
+    from sentiment.versions import VersionError, status
+
+    try:
+        print(json.dumps(status(_store_corrections(args.db)), ensure_ascii=False, indent=1))
+    except VersionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _rollback(args) -> int:
+    from sentiment.versions import VersionError, rollback
+
+    try:
+        card = rollback()
+    except (VersionError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps({"model_in_use": {"trained_at": card.get("trained_at")}}, ensure_ascii=False))
+    print("stored items keep their judgement until `python -m monitor rejudge`", file=sys.stderr)
     return 0
 
 
@@ -108,7 +140,7 @@ def _correct(args) -> int:
     try:
         with Store(path) as store:
             with store.atomic():
-                ids = [store.add_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
+                ids = [store.apply_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
     except (KeyError, ValueError, StoreError) as e:
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
@@ -144,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--user", required=True)
     k.add_argument("--note", default="")
     k.set_defaults(func=_correct)
+    st = sub.add_parser("status", help="the model in use, the previous one, corrections not yet learnt")
+    st.add_argument("--db", metavar="PATH", help="store with staff corrections (default: OPINION_DB or data/opinion.db)")
+    st.set_defaults(func=_status)
+    r = sub.add_parser("rollback", help="put the model that the last train replaced back in use (again: undo)")
+    r.set_defaults(func=_rollback)
     args = ap.parse_args(argv)
     return args.func(args)
 

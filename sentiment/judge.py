@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import threading
 from dataclasses import dataclass
 from typing import Iterable
@@ -11,9 +13,11 @@ import numpy as np
 from sentiment.features import Analysis, Analyzer
 from sentiment.judgement import Judgement
 from sentiment.lexicon import load_lexicon, make_tokenizer
-from sentiment.model import MODEL_FILE, LinearModel
+from sentiment.model import MODEL_FILE, LinearModel, ModelError
 from sentiment.snowsignal import SnowSignal
 from sentiment.stacker import stack_features
+
+log = logging.getLogger(__name__)
 
 # Off-topic items are never flagged; their p_negative is capped well below any threshold.
 OFF_TOPIC_P_CAP = 0.1
@@ -334,18 +338,38 @@ class Judge:
 
 _lock = threading.Lock()
 _cached: Judge | None = None
+_cached_stamp: tuple[int, int] | None = None
 _tokenizer_lock = threading.Lock()
 _tokenizer = None
 
 
+def _stamp(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def load_judge(model_path=None) -> Judge:
-    """The process-wide Judge: tokenizer, lexicons and model load once, on first use."""
-    global _cached
+    """The process-wide Judge: tokenizer, lexicons and model load once, on first use.
+
+    When the model file is replaced (`python -m sentiment train` or `rollback`, both atomic), the
+    next call loads the new one, so a long-running collector or dashboard needs no restart. While
+    the file is missing or unreadable the judge already loaded stays in use."""
+    global _cached, _cached_stamp
     if model_path is not None:
         return _build(model_path)
     with _lock:
-        if _cached is None:
-            _cached = _build(MODEL_FILE)
+        stamp = _stamp(MODEL_FILE)
+        if _cached is None or (stamp is not None and stamp != _cached_stamp):
+            try:
+                _cached, _cached_stamp = _build(MODEL_FILE), stamp
+            except ModelError:
+                if _cached is None:
+                    raise
+                log.exception("new model file %s not loaded; keeping the one in use", MODEL_FILE)
+                _cached_stamp = stamp
         return _cached
 
 

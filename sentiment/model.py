@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,13 @@ COLUMNS = ("negative", "topic", "pol:negative", "pol:neutral", "pol:positive") +
 
 class ModelError(Exception):
     """The model file is missing or not one of ours."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a running collector may reload the model at any moment."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def sigmoid(z: float) -> float:
@@ -106,7 +114,7 @@ class LinearModel:
              "weights": [[round(float(w), 4) for w in row] for row in self.weights]}
         if self.stacker is not None:
             d["stacker"] = self.stacker.to_dict()
-        Path(path).write_text(json.dumps(d, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        write_atomic(Path(path), json.dumps(d, ensure_ascii=False, separators=(",", ":")))
 
     def score_parts(self, words: list[str], bigrams: list[str], cues: dict[str, float]) -> Scores:
         """Scores of the features {"w:"+w: 1} | {"c:"+b: 1} | cues, scaled as training scales them

@@ -22,14 +22,14 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from sentiment import dataset
+from sentiment import dataset, versions
 from sentiment.dataset import Example
 from sentiment.features import CUE_SCALE, Analyzer, group_scales
 from sentiment.judge import choose_ip_type, decide, flaggable, gate
 from sentiment.lexicon import load_lexicon, make_tokenizer
 from sentiment.evaluate import is_publicity
 from sentiment.metrics import accuracy, average_precision, binary_report, brier, macro_f1
-from sentiment.model import CARD_FILE, COLUMNS, LEARNED_TYPES, MODEL_FILE, LinearModel
+from sentiment.model import CARD_FILE, COLUMNS, LEARNED_TYPES, MODEL_FILE, LinearModel, ModelError, write_atomic
 from sentiment.stacker import FEATURES as STACK_FEATURES, from_sklearn as stacker_from_sklearn, stack_features
 from sentiment.snowsignal import SNOW_FILE, SnowSignal, export_snownlp_table, export_t2s_table
 from sentiment.text import T2S_FILE
@@ -299,6 +299,7 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
     kept = [f for f, k in zip(vocab, keep) if k]
     model = LinearModel(kept, W[keep], b, platt, best_t, stacker=probe.stacker)
     model_path = out_dir / MODEL_FILE.name
+    had_previous = versions.keep_previous(out_dir)
     model.save(model_path)
 
     # Held-out report through the real runtime path.
@@ -320,6 +321,28 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
         fresh_ex = dataset.read_jsonl(fresh_path)
         fresh = report_judgements([judge.judge(e.title, e.text) for e in fresh_ex], fresh_ex)
         log(f"fresh items ({len(fresh_ex)}): " + json.dumps({k: v for k, v in fresh.items() if k != 'confusion'}))
+
+    # The model this one replaces, scored now on the same rows: the honest before/after.
+    previous = {}
+    if had_previous:
+        prev_dir = versions.previous_dir(out_dir)
+        try:
+            prev_judge = Judge(analyzer, LinearModel.load(prev_dir / MODEL_FILE.name))
+            previous = {"trained_at": (versions.read_card(prev_dir) or {}).get("trained_at"),
+                        "heldout": report_judgements([prev_judge.judge(e.title, e.text) for e in test_ex], test_ex)
+                        if test_ex else {}}
+            if fresh:
+                previous["fresh"] = report_judgements([prev_judge.judge(e.title, e.text) for e in fresh_ex], fresh_ex)
+        except (ModelError, versions.VersionError) as e:
+            log(f"previous model not compared: {e}")
+            previous = {}
+    if previous:
+        cmp = versions.compare({"heldout": held, "fresh": fresh}, previous)
+        for r in cmp["rows"]:
+            log(f"{r['set']:8} {r['figure']:18} previous {r['previous']:.4f}  new {r['new']:.4f}  "
+                f"{r['delta']:+.4f} {r['change']}")
+        log(f"compared with the previous model (trained {previous['trained_at']}) on the same rows: "
+            f"{cmp['verdict']}" + ("; `python -m sentiment rollback` puts it back" if cmp["verdict"] == "worse" else ""))
 
     sources = {}
     for p in (data_paths or list(dataset.LABELLED_FILES)):
@@ -356,7 +379,9 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
         "cv": cv, "cv_without_hard_cases": cv_op, "heldout": held, "heldout_by_file": by_file,
         "fresh": {"file": fresh_path.name, **fresh} if fresh else {},
     }
-    (out_dir / CARD_FILE.name).write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
+    if previous:
+        card["previous"] = previous
+    write_atomic(out_dir / CARD_FILE.name, json.dumps(card, ensure_ascii=False, indent=1))
     return card
 
 

@@ -226,6 +226,13 @@ def own_sources(s: Settings) -> tuple[tuple[str, ...], str | None]:
     return tuple(x.name for x in sources if getattr(x, "own", False)), problem
 
 
+def model_status(db: str) -> dict:
+    """The judge model in use, its predecessor and the corrections waiting (not cached: the model file
+    changes outside the dashboard, and the page is opened rarely)."""
+    from monitor import judging
+    return _read(db, judging.model_status)
+
+
 def export_view(db: str, f: queries.ItemFilter, fmt: str) -> tuple[bytes, list[str]]:
     """The current view as CSV or XLSX bytes (not cached: staff export what is stored now)."""
     return _read(db, exports.export_view, f, fmt)
@@ -246,9 +253,9 @@ def clear_queries() -> None:
 
 # -- sample data (the dashboard's only writes) ----------------------------------------
 
-@st.cache_resource(show_spinner=False)
 def judge():
-    """The product's judge, loaded only when the sample must be judged (model files are large)."""
+    """The product's judge, loaded on first use (model files are large). Not a Streamlit resource:
+    `load_judge` keeps one per process and swaps in a retrained model when its file changes."""
     from sentiment import load_judge
     return load_judge()
 

@@ -194,6 +194,29 @@ def bar_chart(frame: pd.DataFrame, field: str, title: str, horizontal: bool = Tr
     return (total + neg).properties(height=alt.Step(22) if horizontal else 260)
 
 
+MODEL_FIGURES = {"f1": "负面 F1", "accuracy": "准确率", "average_precision": "排序质量 AP",
+                 "polarity_macro_f1": "倾向宏 F1", "topic_accuracy": "话题准确率", "ip_type_accuracy": "类型准确率"}
+MODEL_SETS = {"heldout": "留出集", "fresh": "新收集条目"}
+
+
+def model_comparison_chart(rows: list[dict]) -> alt.Chart:
+    """The model in use beside the one it replaced, scored on the same rows (sentiment.versions.compare)."""
+    data = pd.DataFrame([{"数据": MODEL_SETS.get(r["set"], r["set"]), "指标": MODEL_FIGURES.get(r["figure"], r["figure"]),
+                          "模型": m, "得分": r[k]}
+                         for r in rows for k, m in (("previous", "上一版"), ("new", "当前"))])
+    # One facet (the figure) with grouped bars inside: a row × column facet grid misplaces panels
+    # when a combination is missing (the held-out report of an older card has no AP).
+    models = ["上一版", "当前"]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("数据:N", title=None, sort=list(MODEL_SETS.values()), axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("模型:N", sort=models),
+        y=alt.Y("得分:Q", title="得分", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("模型:N", title="模型", sort=models, scale=alt.Scale(domain=models, range=["#9e9e9e", "#1f77b4"])),
+        column=alt.Column("指标:N", title=None, sort=list(MODEL_FIGURES.values())),
+        tooltip=["数据", "指标", "模型", alt.Tooltip("得分:Q", format=".3f")],
+    ).properties(width=95, height=180)
+
+
 def chart_or_note(frame: pd.DataFrame, chart: alt.Chart, empty: str) -> None:
     if frame.empty or int(frame["count"].sum()) == 0:
         st.caption(empty)

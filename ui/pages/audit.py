@@ -14,6 +14,7 @@ ACTION_LABELS = {
     "alert_rule.delete": "删除预警规则", "alert.acknowledge": "确认预警", "alert.test_send": "测试发送",
     "scheme.save": "保存监测方案", "import.file": "导入文件", "import.manual": "手工录入",
     "source.update": "修改信息源", "source.add": "新增信息源",
+    "model.rejudge": "重新判定已存条目", "model.rollback": "恢复上一版研判模型",
 }
 
 settings = state.settings()
