@@ -28,6 +28,7 @@ NOISE = {"f1": 0.02, "accuracy": 0.01, "average_precision": 0.01, "polarity_macr
 # Figures a verdict reads, per set; higher is better for all of them.
 VERDICT_FIGURES = ("f1", "accuracy", "average_precision")
 SETS = ("heldout", "fresh")
+BETTER_MEAN = 0.5
 
 
 class VersionError(Exception):
@@ -102,8 +103,11 @@ def compare(new: dict, old: dict) -> dict:
     """Compare two models' reports on the same rows: {"rows": [...], "verdict": better|same|worse}.
 
     `new` and `old` map set name ("heldout", "fresh") to a report. A figure is better or worse only
-    when it moves by more than NOISE; the verdict reads F1, accuracy and average precision."""
-    rows, worse, better = [], False, False
+    when it moves by more than NOISE. The verdict reads F1, accuracy and average precision on both
+    sets: worse when any of them falls beyond its noise; better only when, measured in units of
+    their noise, they rise on average by more than BETTER_MEAN (one figure just over its noise while
+    the others slip is not an improvement); otherwise the same."""
+    rows, worse, moves = [], False, []
     for name in SETS:
         a, b = figures(old.get(name)), figures(new.get(name))
         for k in NOISE:
@@ -114,7 +118,8 @@ def compare(new: dict, old: dict) -> dict:
             rows.append({"set": name, "figure": k, "previous": a[k], "new": b[k], "delta": delta, "change": moved})
             if k in VERDICT_FIGURES:
                 worse |= moved == "worse"
-                better |= moved == "better"
+                moves.append(delta / NOISE[k])
+    better = bool(moves) and sum(moves) / len(moves) > BETTER_MEAN
     verdict = "worse" if worse else "better" if better else "same"
     return {"rows": rows, "verdict": verdict}
 

@@ -72,6 +72,10 @@ def test_changes_within_retraining_noise_are_not_called_better_or_worse():
     assert (row["previous"], row["new"], row["delta"], row["change"]) == (0.75, 0.70, -0.05, "worse")
     better = versions.compare({"heldout": _report(0.81, 0.88, 0.84), "fresh": _report(0.75, 0.84, 0.82)}, old)
     assert better["verdict"] == "better"
+    # One figure just past its noise while the rest slip (a real retrain at one commit): the same.
+    slip = versions.compare({"heldout": _report(0.768, 0.863, 0.831), "fresh": _report(0.738, 0.831, 0.814)}, old)
+    assert [r["change"] for r in slip["rows"] if r["figure"] == "average_precision"] == ["better", "same"]
+    assert slip["verdict"] == "same"
     # A worse figure outweighs a better one: staff would rather keep what they have.
     mixed = versions.compare({"heldout": _report(0.82, 0.86, 0.82), "fresh": _report(0.75, 0.82, 0.82)}, old)
     assert mixed["verdict"] == "worse"
