@@ -96,13 +96,25 @@ def load_examples(paths: list[Path] | None = None) -> list[Example]:
     return out
 
 
+def _makes_example(c: dict) -> bool:
+    """Whether a correction alone gives a text a negative label: a verdict, a tone (the store flags an
+    item exactly when its tone is corrected to negative), or off-topic (never negative). A corrected IP
+    type alone says nothing about the verdict."""
+    return c["field"] in ("negative", "polarity") or (c["field"] == "topic" and c["value"] == "off")
+
+
 def apply_corrections(examples: list[Example], corrections: list[dict]) -> tuple[list[Example], int, int]:
     """Staff corrections override labels of the same text; corrections of new texts become examples.
 
     A correction dict has title, text, field ("negative" | "ip_type" | "topic" | "polarity"),
-    value, user, created_at. The latest correction of a field wins. Returns (examples, overridden, added).
+    value, user, created_at. Corrections replay oldest first, as the store shows them on the item: the
+    latest of a field wins, a tone sets the verdict with it, off-topic is never negative. A new text
+    becomes an example when any of its corrections fixes its verdict (`_makes_example`); its other
+    corrections (an IP type made before the verdict, say) then apply too. Returns (examples, overridden,
+    added).
     """
     by_key = {text_key(e.title, e.text): e for e in examples}
+    creatable = {text_key(c.get("title", ""), c.get("text", "")) for c in corrections if _makes_example(c)}
     overridden = added = 0
     for c in sorted(corrections, key=lambda c: c.get("created_at", "")):
         key = text_key(c.get("title", ""), c.get("text", ""))
@@ -110,7 +122,7 @@ def apply_corrections(examples: list[Example], corrections: list[dict]) -> tuple
             continue
         ex = by_key.get(key)
         if ex is None:
-            if c["field"] != "negative":
+            if key not in creatable:
                 continue
             ex = Example(id=f"correction-{c.get('item_id', key[:16])}", title=c.get("title", ""),
                          text=c.get("text", ""), label="non-negative", topic="ip", source="correction")
@@ -132,8 +144,13 @@ def apply_corrections(examples: list[Example], corrections: list[dict]) -> tuple
             ex.topic = value
             if value == "off":
                 ex.label = "non-negative"
+                if ex.polarity3 == "negative":
+                    ex.polarity3 = "neutral"
         elif c["field"] == "polarity":
             ex.polarity3 = value
+            ex.label = "negative" if value == "negative" else "non-negative"
+            if value == "negative":
+                ex.topic = "ip"
     return examples, overridden, added
 
 

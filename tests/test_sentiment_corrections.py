@@ -123,3 +123,29 @@ def test_train_reads_corrections_and_keeps_them(tmp_path, store_with_items, db_p
     summary = json.loads(p.stdout.decode())
     n_fresh = len(dataset.read_jsonl(dataset.FRESH_FILE))
     assert summary["fresh"]["n"] == n_fresh and summary["heldout"]["n"] == len(card["data"]["heldout_ids"])
+
+
+def test_corrections_of_new_texts_teach_what_the_item_shows():
+    """A new text becomes a training example when its corrections fix the verdict, as on the item:
+    off-topic (never negative), a tone (negative tone = flagged); an IP type alone does not."""
+    corr = [
+        # An IP type first, then the verdict: both apply to the one new example.
+        {"title": "甲", "text": "商标被抢注无人管", "field": "ip_type", "value": "商标", "created_at": "2026-11-20T01:00:00+00:00", "item_id": 1},
+        {"title": "甲", "text": "商标被抢注无人管", "field": "negative", "value": "yes", "created_at": "2026-11-20T02:00:00+00:00", "item_id": 1},
+        {"title": "乙", "text": "某品牌更换新标志", "field": "topic", "value": "off", "created_at": "2026-11-20T01:00:00+00:00", "item_id": 2},
+        {"title": "丙", "text": "网友吐槽维权成本高", "field": "polarity", "value": "negative", "created_at": "2026-11-20T01:00:00+00:00", "item_id": 3},
+        {"title": "丁", "text": "专利申请量增长", "field": "ip_type", "value": "专利", "created_at": "2026-11-20T01:00:00+00:00", "item_id": 4},
+    ]
+    out, overridden, added = dataset.apply_corrections([], corr)
+    by = {e.id: e for e in out}
+    assert added == 3 and set(by) == {"correction-1", "correction-2", "correction-3"}
+    assert (by["correction-1"].label, by["correction-1"].ip_type) == ("negative", "商标")
+    assert (by["correction-2"].label, by["correction-2"].topic) == ("non-negative", "off")
+    assert (by["correction-3"].label, by["correction-3"].polarity3, by["correction-3"].topic) == ("negative", "negative", "ip")
+
+
+def test_a_calm_tone_unflags_a_labelled_example_as_it_unflags_the_item():
+    ex = [dataset.Example(id="a", title="", text="盗版泛滥", label="negative", polarity3="negative", topic="ip")]
+    corr = [{"title": "", "text": "盗版泛滥", "field": "polarity", "value": "neutral", "created_at": "2026-11-20T01:00:00+00:00"}]
+    out, _, _ = dataset.apply_corrections(ex, corr)
+    assert (out[0].label, out[0].polarity3) == ("non-negative", "neutral")

@@ -228,6 +228,24 @@ def test_detail_actions_store_marks_and_corrections(seeded):
     assert [m["mark"] for m in d["marks"]] == ["important"]
 
 
+def test_an_off_topic_look_alike_is_corrected_as_off_topic(env, tmp_path, monkeypatch):
+    db = tmp_path / "own.db"           # its own file: the module's shared one keeps its negative items
+    seed(db)
+    monkeypatch.setenv("OPINION_DB", str(db))
+    monkeypatch.setenv("OPINION_SOURCES", str(env / "sources.toml"))
+    at = stream(db)
+    pick(at, "detail_item", "专利维权难")
+    at.button(key="act_off_topic").click().run()
+    assert not at.exception and any("更正已保存" in s.value for s in at.success)
+    with Store(db, readonly=True) as s:
+        item = s.conn.execute("SELECT id FROM items WHERE title LIKE '专利维权难%'").fetchone()[0]
+        d = queries.item_detail(s, item)
+    # Off-topic items are never negative opinion; the correction is kept for training.
+    assert (d["topic"], d["negative"]) == ("off", False)
+    assert (d["corrections"][-1]["field"], d["corrections"][-1]["value"]) == ("topic", "off")
+    assert any(b.key == "act_on_topic" for b in at.button)        # and can be undone the same way
+
+
 def test_detail_shows_the_story_and_its_reposts(seeded):
     at = stream(seeded)
     pick(at, "detail_item", "【新华网】")

@@ -553,7 +553,7 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         return
     name = user.username
     item_id = int(d["id"])
-    a, b, c = st.columns(3)
+    a, b, c, g = st.columns(4)
     important = any(m["mark"] == "important" for m in d.get("marks") or [])
 
     def act(label, audit_action, detail, fn, *args):
@@ -572,6 +572,16 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         c.button("应为负面", key="act_negative", icon=":material/report:",
                  **act("更正", "item.correct", {"field": "negative", "value": "yes"},
                        Store.apply_correction, item_id, "negative", "yes", name))
+    # Off-topic look-alikes (a logo redesign, a celebrity lawsuit) are taught to the topic model as such:
+    # "误判" alone would teach it that they are IP items that happen to be calm.
+    if d.get("topic") == "off":
+        g.button("属于知识产权话题", key="act_on_topic", icon=":material/policy:",
+                 **act("更正", "item.correct", {"field": "topic", "value": "ip"},
+                       Store.apply_correction, item_id, "topic", "ip", name))
+    else:
+        g.button("与知识产权无关", key="act_off_topic", icon=":material/block:",
+                 **act("更正", "item.correct", {"field": "topic", "value": "off"},
+                       Store.apply_correction, item_id, "topic", "off", name))
     with st.form("correct_item", border=True):
         e, f = st.columns(2)
         pol = e.selectbox("更正倾向", list(POLARITY_LABELS), format_func=polarity_label,
