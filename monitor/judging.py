@@ -74,9 +74,20 @@ def rejudge(store: Store, judge: Judge, *, since: str | None = None, batch: int 
     return report
 
 
-def model_status(store: Store) -> dict:
-    """`sentiment.versions.status` with this store's staff corrections."""
-    return versions.status(store.corrections())
+RECENT = 200
+
+
+def model_status(store: Store, recent: int = RECENT) -> dict:
+    """`sentiment.versions.status` with this store's staff corrections, plus the latest `recent` of those
+    the model has not learnt (newest first), so whoever retrains can read them first: one wrong click
+    is learnt like any other."""
+    corrections = store.corrections()
+    out = versions.status(corrections)
+    trained_at = (out["current"] or {}).get("trained_at") or ""
+    waiting = [c for c in corrections if str(c.get("created_at", "")) > trained_at]
+    out["waiting"] = [{k: c.get(k) for k in ("created_at", "user", "title", "field", "value", "note", "item_id")}
+                      for c in reversed(waiting[-recent:])]
+    return out
 
 
 def rejudge_as(store: Store, judge: Judge, user: users.User | str, *, since: str | None = None,

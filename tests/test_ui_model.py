@@ -113,6 +113,10 @@ def test_corrections_since_training_ask_for_a_retrain(env):
     assert metric(at, "待学习的人工更正") == "2"
     assert "共 2 条更正，其中 2 条尚未学习（是否负面 1 条，知识产权类型 1 条）" in text_of(at)
     assert any("python -m sentiment train" in str(i.value) for i in at.info)
+    # Whoever retrains reads the corrections first, newest first, with who made them.
+    waiting = frame_with(at, "更正人")
+    assert list(waiting["更正"]) == ["知识产权类型：商标", "是否负面：否"]
+    assert set(waiting["更正人"]) == {"张三"}
 
 
 def test_admin_rejudges_stored_items_and_corrections_stay(env):

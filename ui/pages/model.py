@@ -16,6 +16,7 @@ FIGURES = {"n": "条数", "accuracy": "准确率", "precision": "负面精确率
            "ip_type_accuracy": "类型准确率", "off_topic_flagged": "无关条目误判为负面（条）"}
 SETS = {"heldout": "留出集（训练时未用）", "fresh": "新收集条目（从未用于训练）"}
 FIELDS = {"negative": "是否负面", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "是否相关"}
+VALUES = {"yes": "是", "no": "否", "ip": "相关", "off": "无关", "negative": "负面", "neutral": "中性", "positive": "正面"}
 CHANGE = {"better": "更好", "same": "持平", "worse": "更差"}
 VERDICT = {"better": ("当前模型比上一版更好。", "success"),
            "same": ("当前模型与上一版相当（差别在重新训练的正常波动之内）。", "info"),
@@ -93,6 +94,16 @@ else:
     by_field = "，".join(f"{FIELDS.get(k, k)} {n} 条" for k, n in corr["by_field"].items())
     st.write(f"共 {corr['total']} 条更正，其中 {corr['since_training']} 条尚未学习"
              + (f"（{by_field}）" if by_field else "") + "。")
+if info["waiting"]:
+    st.dataframe(pd.DataFrame({
+        "时间": [notify.local_time(c["created_at"]) for c in info["waiting"]],
+        "更正人": [c["user"] for c in info["waiting"]],
+        "标题": [c["title"] for c in info["waiting"]],
+        "更正": [f"{FIELDS.get(c['field'], c['field'])}：{VALUES.get(c['value'], c['value'])}" for c in info["waiting"]],
+        "说明": [c["note"] for c in info["waiting"]],
+    }), hide_index=True, key="model_waiting", column_config={"标题": st.column_config.TextColumn(width="large")})
+    st.caption(f"尚未学习的更正，最新的在前（最多显示 {judging.RECENT} 条）。训练前请浏览一遍：误点的更正也会被学习，"
+               "可在信息流中打开该条再次更正。")
 if corr["since_training"]:
     st.info("有尚未学习的人工更正。请管理员在服务器上运行 `python -m sentiment train`（约一分钟），"
             "训练后本页会显示新旧模型的比较；采集进程和本看板会自动改用新模型。", icon=":material/school:")
