@@ -47,10 +47,14 @@ except StoreError as e:
     st.error(f"无法打开数据库：{e}", icon=":material/error:")
     st.stop()
 
+# The router comes before the login gate, so a link to one page (/model, say) still leads there after
+# signing in; its menu stays hidden until someone is signed in. All pages are listed: the office has
+# few, and a "View more" fold hid the system pages from the admins who need them.
+signed_in = auth.current_user(store, settings) is not None
+page = st.navigation(PAGES, position="sidebar" if signed_in else "hidden", expanded=True)
 # Accounts exist: sign in first. No account yet: local single-user mode with a banner.
 if auth.require_login(store, settings) is None:
     st.stop()
-page = st.navigation(PAGES)
 
 try:
     state.autoload_sample(db, settings)

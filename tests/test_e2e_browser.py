@@ -79,6 +79,17 @@ def server(tmp_path):
             proc.wait()
 
 
+def _sign_in_if_asked(page, ready: str) -> bool:
+    """Fill the login form when the dashboard shows one; True when it did."""
+    page.wait_for_selector(f'{ready}, input[type="password"]', timeout=90_000)
+    if not page.locator('input[type="password"]').count():
+        return False
+    page.get_by_label("用户名").fill(ADMIN)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return True
+
+
 def test_overview_in_headless_chromium(server):
     metric = '[data-testid="stMetricValue"]'
     chart = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed'
@@ -87,13 +98,7 @@ def test_overview_in_headless_chromium(server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server, wait_until="domcontentloaded")
-            page.wait_for_selector(f'{metric}, input[type="password"]', timeout=90_000)
-            logged_in = False
-            if page.locator('input[type="password"]').count():
-                page.get_by_label("用户名").fill(ADMIN)
-                page.get_by_label("密码").fill(PASSWORD)
-                page.get_by_role("button", name="登录").click()
-                logged_in = True
+            logged_in = _sign_in_if_asked(page, metric)
             page.wait_for_selector(metric, timeout=90_000)
             page.wait_for_selector(chart, timeout=90_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -108,5 +113,28 @@ def test_overview_in_headless_chromium(server):
             shot = ARTIFACTS / "e2e-overview.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def test_admin_rejudges_the_sample_on_the_model_page(server):
+    """研判模型 as an admin reaches it from a link: signed in, still on that page; the model's figures, then
+    重新判定 over the loaded sample with its result."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(server + "model", wait_until="domcontentloaded")
+            _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+            page.get_by_text("研判质量").first.wait_for(timeout=90_000)
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=90_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                   timeout=90_000)
+            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+            assert any(re.fullmatch(r"[1-9]\d{2,}", v.strip()) for v in values), values   # training items
+            page.get_by_role("button", name="重新判定").click()
+            page.get_by_text(re.compile(r"已重新判定 441 条")).first.wait_for(timeout=120_000)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "e2e-model.png"), full_page=True)
         finally:
             browser.close()

@@ -89,7 +89,7 @@ if cmp:
 
 st.subheader("人工更正")
 if corr["total"] == 0:
-    st.caption("还没有人工更正。在信息流中打开一条信息，点“误判”或更正倾向、类型即可。")
+    st.caption("还没有人工更正。在信息流中打开一条信息，点“误判”“与知识产权无关”或更正倾向、类型即可。")
 else:
     by_field = "，".join(f"{FIELDS.get(k, k)} {n} 条" for k, n in corr["by_field"].items())
     st.write(f"共 {corr['total']} 条更正，其中 {corr['since_training']} 条尚未学习"
