@@ -42,6 +42,23 @@ def history(store: Store, story_id: int) -> list[dict]:
         "WHERE story_id = ? ORDER BY id", (int(story_id),))]
 
 
+def confirmations(store: Store) -> list[dict]:
+    """Items staff confirmed as negative opinion by taking their story into handling (交办), in the form of
+    staff corrections (`Store.corrections`), for training: the flagged items of every story with an
+    'assign' event, dated and signed by the first one. Without them the model would learn only from its
+    mistakes (误判), which are look-alikes by selection, and drift toward flagging less
+    (docs/experiments/correction_loop/). A later 误判 on the item is later, so it wins."""
+    rows = store.conn.execute(
+        """WITH first AS (SELECT story_id, min(id) AS event FROM handling_events WHERE action = 'assign'
+                          GROUP BY story_id)
+           SELECT i.id AS item_id, i.key AS item_key, i.title, i.text, e.actor AS user, e.at AS created_at
+           FROM items i JOIN first f ON f.story_id = coalesce(i.story_id, i.id)
+           JOIN handling_events e ON e.id = f.event
+           WHERE i.negative = 1 ORDER BY e.at, i.id""")
+    return [dict(r) | {"field": "negative", "value": "yes", "note": "负面处置：已交办", "source": "handling"}
+            for r in rows]
+
+
 LIST_COLUMNS = ["story_id", "title", "source", "url", "first_at", "items", "outlets", "state", "unit", "due_at",
                 "updated_at", "updated_by", "note", "link", "reason"]
 

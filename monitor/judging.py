@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from monitor import users
+from monitor import handling_store, users
 from monitor.store import Store
 from sentiment import versions
 from sentiment.judgement import Judgement
@@ -78,11 +78,11 @@ RECENT = 200
 
 
 def model_status(store: Store, recent: int = RECENT) -> dict:
-    """`sentiment.versions.status` with this store's staff corrections, plus the latest `recent` of those
-    the model has not learnt (newest first), so whoever retrains can read them first: one wrong click
-    is learnt like any other."""
+    """`sentiment.versions.status` with this store's staff corrections and 负面处置 confirmations (what
+    `python -m sentiment train` reads), plus the latest `recent` corrections the model has not learnt
+    (newest first), so whoever retrains can read them first: one wrong click is learnt like any other."""
     corrections = store.corrections()
-    out = versions.status(corrections)
+    out = versions.status(corrections + handling_store.confirmations(store))
     trained_at = (out["current"] or {}).get("trained_at") or ""
     waiting = [c for c in corrections if str(c.get("created_at", "")) > trained_at]
     out["waiting"] = [{k: c.get(k) for k in ("created_at", "user", "title", "field", "value", "note", "item_id")}

@@ -47,7 +47,9 @@ def _classify(args) -> int:
 
 
 def _store_corrections(db: str | None) -> list[dict]:
-    """Staff corrections from the store (the entry point may wire packages together)."""
+    """Staff corrections from the store, and the items staff confirmed negative by taking them into
+    负面处置 (the entry point may wire packages together)."""
+    from monitor.handling_store import confirmations
     from monitor.settings import Settings
     from monitor.store import Store, StoreError
 
@@ -57,7 +59,7 @@ def _store_corrections(db: str | None) -> list[dict]:
     try:
         # Read-write open: it applies pending migrations, so an older file gains the corrections table.
         with Store(path) as store:
-            return store.corrections()
+            return store.corrections() + confirmations(store)
     except StoreError as e:
         print(f"warning: corrections not read from {path}: {e}", file=sys.stderr)
         return []

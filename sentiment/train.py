@@ -352,7 +352,9 @@ def train(corrections: list[dict] | None = None, out_dir: Path | None = None,
     card = {
         "model": MODEL_FILE.name, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "data": {"sources": sources, "corrections": {"overrides": overridden, "new_items": added},
+        "data": {"sources": sources, "corrections": {"overrides": overridden, "new_items": added,
+                                                      "from_handling": sum(1 for c in corrections or []
+                                                                           if c.get("source") == "handling")},
                  "general_sets": "not used: in-domain items only (finance news made a naive model worse)",
                  "total": len(examples), "train": len(train_ex), "heldout": len(test_ex),
                  "train_labels": {f"{k[0]}/{k[1]}": n for k, n in Counter((e.label, e.topic) for e in train_ex).items()},

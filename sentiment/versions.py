@@ -155,13 +155,15 @@ def status(corrections: list[dict], model_dir: Path | None = None) -> dict:
         "comparison": ({"previous_trained_at": at_train.get("trained_at"),
                         **compare({s: card.get(s) for s in SETS}, at_train)} if card and at_train else None),
         "corrections": {"total": len(corrections), "since_training": len(waiting),
-                        "by_field": _count_by(waiting, "field"),
+                        "by_field": _count_by(waiting),
                         "latest_at": max((str(c.get("created_at", "")) for c in corrections), default=None)},
     }
 
 
-def _count_by(rows: list[dict], key: str) -> dict[str, int]:
+def _count_by(rows: list[dict]) -> dict[str, int]:
+    """Corrections by field; items confirmed through 负面处置 (source "handling") as "confirmed"."""
     out: dict[str, int] = {}
     for r in rows:
-        out[str(r.get(key))] = out.get(str(r.get(key)), 0) + 1
+        k = "confirmed" if r.get("source") == "handling" else str(r.get("field"))
+        out[k] = out.get(k, 0) + 1
     return out

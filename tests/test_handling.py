@@ -1,6 +1,7 @@
 """负面处置: every move of the workflow, allowed or refused, as a table; validation; history; summary; CLI."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -169,3 +170,35 @@ def test_huge_or_hostile_notes(fresh_store):
     assert snapshot(fresh_store) == before
     transition(fresh_store, item, "respond", "甲", note="<script>alert(1)</script>\x00", now=NOW)
     assert handling.history(fresh_store, item)[-1]["note"] == "<script>alert(1)</script>"  # stored as text
+
+
+def test_assigned_stories_are_confirmations_for_training(fresh_store):
+    """交办 confirms a story's flagged items as negative opinion; dismissed or untouched ones confirm nothing.
+    A later 误判 is later than the confirmation, so training takes the correction."""
+    from monitor.handling_store import confirmations
+    from sentiment import dataset
+
+    s = fresh_store
+    assigned, closed = in_state(s, 1, "assigned"), in_state(s, 2, "closed")
+    in_state(s, 3, "dismissed")
+    in_state(s, 4, "pending")
+    transition(s, assigned, "assign", "乙", now=NOW + timedelta(hours=1), **ARGS["assign"])   # reassigned
+    got = confirmations(s)
+    assert [(c["item_id"], c["user"], c["field"], c["value"], c["source"]) for c in got] == [
+        (assigned, "甲", "negative", "yes", "handling"), (closed, "甲", "negative", "yes", "handling")]
+    assert got[0]["created_at"] == NOW.isoformat() and got[0]["title"] == "负面1号 维权难 投诉无门"
+
+    s.apply_correction(closed, "negative", "no", "丙", "误判")
+    assert [c["item_id"] for c in confirmations(s)] == [assigned]     # no longer flagged: not confirmed
+    examples, _, added = dataset.apply_corrections([], confirmations(s) + s.corrections())
+    by = {e.text: e.label for e in examples}
+    assert added == 2 and by == {"第1条": "negative", "第2条": "non-negative"}
+
+
+def test_training_commands_read_the_confirmations(fresh_store, db_path):
+    transition(fresh_store, new_item(fresh_store, 1), "assign", "甲", **ARGS["assign"])   # now: after training
+    p = subprocess.run([sys.executable, "-m", "sentiment", "status", "--db", str(db_path)],
+                       capture_output=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    corr = json.loads(p.stdout)["corrections"]
+    assert corr["total"] == 1 and corr["by_field"] == {"confirmed": 1}

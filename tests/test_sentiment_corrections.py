@@ -116,7 +116,7 @@ def test_train_reads_corrections_and_keeps_them(tmp_path, store_with_items, db_p
                         "--data", str(small)], capture_output=True, cwd=ROOT, timeout=300)
     assert p.returncode == 0, p.stderr.decode()[-2000:]
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
-    assert card["data"]["corrections"] == {"overrides": 0, "new_items": 1}
+    assert card["data"]["corrections"] == {"overrides": 0, "new_items": 1, "from_handling": 0}
     assert (out / "judge_model.json").stat().st_size > 1000
     assert len(s.corrections()) == 1
     # The summary on stdout names what unseen items get, next to the held-out figures.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor import users
+from monitor import handling, users
 from monitor.store import Store
 from sentiment import judge as judge_mod, versions
 from sentiment.model import CARD_FILE, MODEL_FILE, LinearModel
@@ -78,7 +78,7 @@ def test_staff_see_the_model_its_quality_and_the_comparison(env):
     db, models, accounts = env
     at = run(accounts["viewer"])
     assert metric(at, "训练时间（北京时间）") == "2026-11-20 08:00"
-    assert metric(at, "待学习的人工更正") == "0"
+    assert metric(at, "待学习的更正与确认") == "0"
     quality = frame_with(at, "留出集（训练时未用）")
     card = json.loads(CARD_FILE.read_text(encoding="utf-8"))
     by = quality.set_index("指标")
@@ -109,9 +109,11 @@ def test_corrections_since_training_ask_for_a_retrain(env):
         item = next(s.iter_items())["id"]
         s.apply_correction(item, "negative", "no", "张三")
         s.apply_correction(item, "ip_type", "商标", "张三")
+        negative = next(r["id"] for r in s.iter_items() if r["negative"] and r["id"] != item)
+        handling.transition(s, negative, "assign", "李四", unit="合肥市局", due="3d")
     at = run(accounts["handler"])
-    assert metric(at, "待学习的人工更正") == "2"
-    assert "共 2 条更正，其中 2 条尚未学习（是否负面 1 条，知识产权类型 1 条）" in text_of(at)
+    assert metric(at, "待学习的更正与确认") == "3"
+    assert "共 3 条更正与确认，其中 3 条尚未学习（是否负面 1 条，知识产权类型 1 条，负面处置交办确认 1 条）" in text_of(at)
     assert any("python -m sentiment train" in str(i.value) for i in at.info)
     # Whoever retrains reads the corrections first, newest first, with who made them.
     waiting = frame_with(at, "更正人")

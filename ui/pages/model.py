@@ -15,7 +15,8 @@ FIGURES = {"n": "条数", "accuracy": "准确率", "precision": "负面精确率
            "average_precision": "排序质量 AP", "polarity_macro_f1": "倾向宏 F1", "topic_accuracy": "话题准确率",
            "ip_type_accuracy": "类型准确率", "off_topic_flagged": "无关条目误判为负面（条）"}
 SETS = {"heldout": "留出集（训练时未用）", "fresh": "新收集条目（从未用于训练）"}
-FIELDS = {"negative": "是否负面", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "是否相关"}
+FIELDS = {"negative": "是否负面", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "是否相关",
+          "confirmed": "负面处置交办确认"}
 VALUES = {"yes": "是", "no": "否", "ip": "相关", "off": "无关", "negative": "负面", "neutral": "中性", "positive": "正面"}
 CHANGE = {"better": "更好", "same": "持平", "worse": "更差"}
 VERDICT = {"better": ("当前模型比上一版更好。", "success"),
@@ -55,8 +56,8 @@ else:
     a, b, c, d = st.columns([3, 2, 2, 2])
     a.metric("训练时间（北京时间）", notify.local_time(cur["trained_at"]) if cur["trained_at"] else "—")
     b.metric("训练条目", cur["train"] or 0)
-    c.metric("已学习的人工更正", cur["corrections_used"])
-    d.metric("待学习的人工更正", corr["since_training"])
+    c.metric("已学习的更正与确认", cur["corrections_used"])
+    d.metric("待学习的更正与确认", corr["since_training"])
 
     st.subheader("研判质量")
     st.caption("在训练时未使用的已标注条目上测得。留出集与训练数据同源；“新收集条目”是模型设计完成后另行收集、"
@@ -92,8 +93,10 @@ if corr["total"] == 0:
     st.caption("还没有人工更正。在信息流中打开一条信息，点“误判”“与知识产权无关”或更正倾向、类型即可。")
 else:
     by_field = "，".join(f"{FIELDS.get(k, k)} {n} 条" for k, n in corr["by_field"].items())
-    st.write(f"共 {corr['total']} 条更正，其中 {corr['since_training']} 条尚未学习"
+    st.write(f"共 {corr['total']} 条更正与确认，其中 {corr['since_training']} 条尚未学习"
              + (f"（{by_field}）" if by_field else "") + "。")
+    st.caption("负面处置中“交办”的事件，其负面条目视为工作人员确认的负面，与“误判”等更正一起学习："
+               "只学错判会让模型越来越不敢判负面。")
 if info["waiting"]:
     st.dataframe(pd.DataFrame({
         "时间": [notify.local_time(c["created_at"]) for c in info["waiting"]],
