@@ -51,26 +51,19 @@ def rejudge(store: Store, judge: Judge, *, since: str | None = None, batch: int 
     report = RejudgeReport()
     if progress:
         progress(0, total)
-    pending: list[tuple[int, str, str]] = []
-
-    def flush() -> None:
-        judgements = judge.judge_many([(t, x) for _, t, x in pending])
-        for item_id, was, now in store.update_judgements(zip((i for i, _, _ in pending), judgements)):
+    after = 0
+    while page := store.item_text_page(after, batch, since):
+        after = page[-1][0]
+        judgements = judge.judge_many([(t or "", x or "") for _, t, x in page])
+        for item_id, was, now in store.update_judgements(zip((i for i, _, _ in page), judgements)):
             report.judged += 1
             report.corrected += item_id in corrected_ids
             if now and not was:
                 report.newly_negative.append(item_id)
             elif was and not now:
                 report.no_longer_negative.append(item_id)
-        pending.clear()
         if progress:
             progress(report.judged, total)
-
-    after = 0
-    while page := store.item_text_page(after, batch, since):
-        pending.extend((i, t or "", x or "") for i, t, x in page)
-        after = page[-1][0]
-        flush()
     return report
 
 
@@ -83,8 +76,7 @@ def model_status(store: Store, recent: int = RECENT) -> dict:
     (newest first), so whoever retrains can read them first: one wrong click is learnt like any other."""
     corrections = store.corrections()
     out = versions.status(corrections + handling_store.confirmations(store))
-    trained_at = (out["current"] or {}).get("trained_at") or ""
-    waiting = [c for c in corrections if str(c.get("created_at", "")) > trained_at]
+    waiting = versions.since_training(corrections, out["current"])
     out["waiting"] = [{k: c.get(k) for k in ("created_at", "user", "title", "field", "value", "note", "item_id")}
                       for c in reversed(waiting[-recent:])]
     return out

@@ -73,10 +73,9 @@ def _train(args) -> int:
     card = train(corrections=corrections, out_dir=Path(args.out) if args.out else None, data_paths=data,
                  log=lambda m: print(m, file=sys.stderr))
     out = {"cv": card["cv"], "heldout": card["heldout"], "fresh": card.get("fresh", {})}
-    if card.get("previous"):
-        from sentiment.versions import SETS, compare
-        out["comparison"] = {"previous_trained_at": card["previous"].get("trained_at"),
-                             **compare({s: card.get(s) for s in SETS}, card["previous"])}
+    from sentiment.versions import comparison
+    if cmp := comparison(card):
+        out["comparison"] = cmp
     print(json.dumps(out, ensure_ascii=False))
     print("stored items keep their judgement until `python -m monitor rejudge`", file=sys.stderr)
     return 0

@@ -144,20 +144,31 @@ def status(corrections: list[dict], model_dir: Path | None = None) -> dict:
         prev = read_card(previous_dir(model_dir))
     except VersionError:
         prev = None
-    trained_at = (card or {}).get("trained_at") or ""
-    # Both sides are UTC ISO 8601 text with +00:00, so text order is time order.
-    waiting = [c for c in corrections if str(c.get("created_at", "")) > trained_at]
-    at_train = (card or {}).get("previous")
+    waiting = since_training(corrections, card)
     return {
         "model_file": str(model_dir / MODEL_FILE.name),
         "current": summary(card),
         "previous": summary(prev),
-        "comparison": ({"previous_trained_at": at_train.get("trained_at"),
-                        **compare({s: card.get(s) for s in SETS}, at_train)} if card and at_train else None),
+        "comparison": comparison(card),
         "corrections": {"total": len(corrections), "since_training": len(waiting),
                         "by_field": _count_by(waiting),
                         "latest_at": max((str(c.get("created_at", "")) for c in corrections), default=None)},
     }
+
+
+def comparison(card: dict | None) -> dict | None:
+    """How the model of `card` compared, when it was trained, with the model it replaced (None if none)."""
+    at_train = (card or {}).get("previous")
+    if not at_train:
+        return None
+    return {"previous_trained_at": at_train.get("trained_at"), **compare({s: card.get(s) for s in SETS}, at_train)}
+
+
+def since_training(corrections: list[dict], card: dict | None) -> list[dict]:
+    """The corrections made after the model of `card` (or its summary) was trained."""
+    trained_at = (card or {}).get("trained_at") or ""
+    # Both sides are UTC ISO 8601 text with +00:00, so text order is time order.
+    return [c for c in corrections if str(c.get("created_at", "")) > trained_at]
 
 
 def _count_by(rows: list[dict]) -> dict[str, int]:

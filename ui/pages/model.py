@@ -24,7 +24,6 @@ VERDICT = {"better": ("当前模型比上一版更好。", "success"),
            "worse": ("当前模型比上一版差：可恢复上一版。", "warning")}
 
 
-
 def _figure(v) -> str:
     """Counts as whole numbers, scores to three places, a figure the card lacks as a dash."""
     if v is None:
