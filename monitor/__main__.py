@@ -169,7 +169,8 @@ def cmd_handle(args: argparse.Namespace) -> int:
                 raise CliError(str(e)) from None
         for r in frame.itertuples():
             rec = {"story_id": int(r.story_id), "state": r.state, "state_label": r.state_label,
-                   "overdue": bool(r.overdue), "unit": r.unit or "", "due_at": queries.to_beijing_iso(r.due_at),
+                   "overdue": bool(r.overdue), "unit": r.unit if isinstance(r.unit, str) else "",
+                   "due_at": queries.to_beijing_iso(r.due_at),
                    "items": int(r.items), "title": r.title}
             print(json.dumps(rec, ensure_ascii=False))
         return 0

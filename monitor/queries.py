@@ -78,9 +78,12 @@ def parse_day(text: str) -> date:
 
 
 def to_beijing_iso(stored: str | None) -> str | None:
-    """Stored UTC text -> ISO 8601 in Beijing time (+08:00), the zone staff read."""
-    if not stored:
-        return stored
+    """Stored UTC text -> ISO 8601 in Beijing time (+08:00), the zone staff read.
+
+    Empty cells come back as None: pandas fills them with NaN, which is truthy.
+    """
+    if not isinstance(stored, str) or not stored:
+        return None
     return datetime.fromisoformat(stored).astimezone(BEIJING).isoformat(timespec="seconds")
 
 

@@ -150,6 +150,7 @@ def cli(*args, db):
 def test_cli_handle(db_path):
     with Store(db_path) as s:
         item = new_item(s, 1)
+        new_item(s, 2)                                  # stays pending: its unit and due date are empty
     r = cli("handle", str(item), "assign", "--to", "芜湖市局", "--due", "48h", "--user", "张三", db=db_path)
     assert r.returncode == 0 and "待研判 → 已交办" in r.stdout, r.stderr
     r = cli("handle", str(item), "close", db=db_path)
@@ -158,6 +159,11 @@ def test_cli_handle(db_path):
     assert r.returncode == 2 and "http" in r.stderr
     r = cli("handle", "list", "--state", "assigned", db=db_path)
     assert r.returncode == 0 and '"unit": "芜湖市局"' in r.stdout and '"state": "assigned"' in r.stdout
+    r = cli("handle", "list", db=db_path)
+    rows = {row["state"]: row for row in map(json.loads, r.stdout.splitlines())}
+    assert r.returncode == 0 and set(rows) == {"assigned", "pending"}, r.stderr
+    assert rows["pending"]["unit"] == "" and rows["pending"]["due_at"] is None
+    assert rows["assigned"]["due_at"].endswith("+08:00")
     with Store(db_path, readonly=True) as s:
         assert [h["actor"] for h in handling.history(s, item)] == ["张三"]
 
