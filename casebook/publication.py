@@ -9,7 +9,9 @@ any case and changes nothing.
 from __future__ import annotations
 
 import html
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -235,25 +237,51 @@ def publish_cases(store: Store, release: Release, *, actor: str, role: str = "ed
 
 def make_release(store: Store, case_ids: list[str], *, title: str, preface: str | None = None,
                  issuer: str = DEFAULT_ISSUER, issued_on: date | None = None, draft: bool = False,
-                 actor: str = "editor", role: str = "editor") -> ReleaseOutput:
-    """Build a release in every format; a final one also publishes its cases (ReleaseError on any problem)."""
+                 actor: str = "editor", role: str = "editor", publish: bool = True) -> ReleaseOutput:
+    """Build a release in every format; a final one also publishes its cases (ReleaseError on any problem).
+
+    `publish=False` only renders, for a caller that must first put the files somewhere safe.
+    """
     release = prepare_release(store, case_ids, title=title, preface=preface, issuer=issuer,
                               issued_on=issued_on, draft=draft)
     out = ReleaseOutput(release, render_docx(release), render_markdown(release), render_html(release))
-    if not draft:
+    if publish and not draft:
         out.release_id = publish_cases(store, release, actor=actor, role=role)
     return out
 
 
-def write_release(store: Store, case_ids: list[str], out: str | Path, **kw) -> ReleaseOutput:
-    """`make_release`, then the .docx at `out` and the web versions beside it (.md, .html)."""
+def write_release(store: Store, case_ids: list[str], out: str | Path, *, actor: str = "editor",
+                  role: str = "editor", **kw) -> ReleaseOutput:
+    """`make_release`, then the .docx at `out` and the web versions beside it (.md, .html).
+
+    The files are written beside their targets first and moved into place only once the cases are
+    published, so a folder that cannot be written publishes nothing, and a release that cannot be
+    published leaves no document behind.
+    """
     out = Path(out)
     if out.suffix.lower() != ".docx":
         raise ReleaseError(f"输出文件应以 .docx 结尾：{out}")
     if not out.parent.exists():
         raise ReleaseError(f"输出目录不存在：{out.parent}")
-    result = make_release(store, case_ids, **kw)
-    out.write_bytes(result.docx)
-    out.with_suffix(".md").write_text(result.markdown, encoding="utf-8")
-    out.with_suffix(".html").write_text(result.html, encoding="utf-8")
+    result = make_release(store, case_ids, actor=actor, role=role, publish=False, **kw)
+    targets = {out: result.docx, out.with_suffix(".md"): result.markdown.encode("utf-8"),
+               out.with_suffix(".html"): result.html.encode("utf-8")}
+    staged: dict[Path, Path] = {}
+    try:
+        for target, data in targets.items():
+            if target.is_dir():
+                raise ReleaseError(f"输出位置是一个文件夹：{target}")
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            staged[target] = Path(tmp)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        if not result.release.draft:
+            result.release_id = publish_cases(store, result.release, actor=actor, role=role)
+        for target, tmp in staged.items():
+            os.replace(tmp, target)
+    except OSError as e:
+        raise ReleaseError(f"无法写入发布文件（案例未发布）：{e}") from e
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
     return result

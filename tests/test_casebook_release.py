@@ -178,6 +178,26 @@ def test_bad_selection_is_a_clear_error_with_exit_2_and_no_file(db, tmp_path, wh
         assert CaseStore(store).get(ids[0])["state"] == "approved"
 
 
+@pytest.mark.parametrize("blocked", ["release.docx", "release.html"])
+def test_release_that_cannot_be_written_publishes_nothing(db, tmp_path, blocked, _cli):
+    """A folder where one of the files should go: exit 2, no case published, no file left half-way."""
+    db_path, ids, _ = db
+    (tmp_path / blocked).mkdir()
+    out = tmp_path / "release.docx"
+    run = _cli("release", "--cases", ids[0], "--title", TITLE, "--out", str(out), db_path=db_path)
+    assert run.returncode == 2 and ("案例未发布" in run.stderr or "文件夹" in run.stderr), run.stderr
+    assert "Traceback" not in run.stderr
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "cases.db" and not p.name.startswith("cases.db"))
+    assert left == [blocked]
+    with Store(db_path) as store:
+        cs = CaseStore(store)
+        assert cs.get(ids[0])["state"] == "approved" and cs.releases() == []
+    run = _cli("release", "--cases", ids[0], "--title", TITLE, "--out", str(tmp_path / "ok.docx"), db_path=db_path)
+    assert run.returncode == 0, run.stderr
+    with Store(db_path) as store:
+        assert CaseStore(store).get(ids[0])["state"] == "published"
+
+
 def test_open_flag_blocks_final_release(db):
     db_path, ids, _ = db
     with Store(db_path) as store:
