@@ -94,9 +94,11 @@ def cmd_make(args: argparse.Namespace) -> int:
     edits = _edits(args.edits)
     settings = Settings.load(db=args.db, sources=args.sources)
     with _store(settings) as store:
-        data, content = issue.make(store, period, sources=_sources(settings), unit=args.unit, edits=edits,
+        try:
+            data = issue.make_file(store, period, out, sources=_sources(settings), unit=args.unit, edits=edits,
                                    record=not args.no_record)
-    issue.write_file(out, content)
+        except OSError as e:
+            raise CliError(f"cannot write {out} (no issue number taken): {e}") from None
     ov = data.overview
     print(f"{data.title} {data.issue_label}（{period.label}）：信息 {ov['total']} 条，负面 {ov['negative']} 条；"
           f"采集{'完整' if data.coverage.complete else '不完整'} → {out}")
@@ -107,7 +109,10 @@ def cmd_template(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CliError(f"output folder does not exist: {out.parent}")
-    issue.write_file(out, blank_template())
+    try:
+        issue.write_file(out, blank_template())
+    except OSError as e:
+        raise CliError(f"cannot write {out}: {e}") from None
     print(f"wrote {out}")
     return 0
 

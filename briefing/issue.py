@@ -46,6 +46,14 @@ def make(store: Store, period: Period, *, sources: Iterable[Any] | None = None, 
     return data, render(data, template)
 
 
+def make_file(store: Store, period: Period, out: str | Path, **kw) -> BriefingData:
+    """`make`, then `write_file`, as one step: a file that cannot be written takes no 期号."""
+    with store.atomic():
+        data, content = make(store, period, **kw)
+        write_file(out, content)
+    return data
+
+
 def write_file(path: str | Path, content: bytes) -> Path:
     """Write all or nothing: a crash never leaves half a .docx under the requested name."""
     path = Path(path)

@@ -133,3 +133,18 @@ def test_template_command(tmp_path, capsys):
     d = docx.Document(str(out))
     assert d.sections[0].footer.paragraphs[0].text.startswith("— ")
     assert all(not p.text for p in d.paragraphs)
+
+
+def test_output_that_cannot_be_written_takes_no_number(setup, capsys):
+    """A folder where the .docx should go: one line, exit 2, and the day is still unnumbered."""
+    tmp, db, label = setup
+    day = week(label, beijing_today()).start + timedelta(days=6)
+    blocked = tmp / "blocked.docx"
+    blocked.mkdir()
+    assert main(["daily", "--date", str(day), "--db", str(db), "--out", str(blocked)]) == 2
+    err = capsys.readouterr().err
+    assert "no issue number taken" in err and len(err.strip().splitlines()) == 1
+    with Store(db, readonly=True) as s:
+        assert BriefingStore(s).find("daily", day, day) is None
+    assert main(["template", "--out", str(blocked)]) == 2
+    assert "cannot write" in capsys.readouterr().err
