@@ -396,15 +396,16 @@ def _stats_facts(data_total: int, trend: pd.DataFrame, platforms: pd.DataFrame, 
     return out
 
 
-def _assessment_draft(ov: dict, negatives: list[Story], ip_types: pd.DataFrame, own: list[Story], own_configured: bool, cov: Coverage) -> str:
+def _assessment_draft(ov: dict, negatives_total: int, ip_types: pd.DataFrame, own: list[Story], own_configured: bool,
+                      cov: Coverage) -> str:
     if ov["total"] == 0:
         lines = ["本期无数据，暂无研判意见。"]
         if not cov.complete:
             lines.append("建议检查采集进程和信息源状态，确保下期监测正常。")
         return "\n".join(lines)
     lines = []
-    if negatives:
-        lines.append(f"一是对本期{len(negatives)}个负面事件，建议相关处室和属地市局及时核实、依法依规回应，"
+    if negatives_total:
+        lines.append(f"一是对本期{negatives_total}个负面事件，建议相关处室和属地市局及时核实、依法依规回应，"
                      "对尚未办结的事项跟踪督办。")
     else:
         lines.append("一是本期未发现负面舆情，建议保持日常监测。")
@@ -476,7 +477,7 @@ def build(store: Store, period: Period, *, sources: Iterable[Any] | None = None,
     dates = upcoming(period.end, period.days + 30)
     drafts = {
         "summary": _summary_draft(ov, cov, period),
-        "assessment": _assessment_draft(ov, negatives, ip_types, own, bool(own_names), cov),
+        "assessment": _assessment_draft(ov, negatives_total, ip_types, own, bool(own_names), cov),
         "outlook": _outlook_draft(period, negatives, dates),
     }
     data = BriefingData(

@@ -664,6 +664,13 @@ def period_bounds(start: date, end: date) -> tuple[str, str]:
     return day_start_iso(start), day_start_iso(end + timedelta(days=1))
 
 
+# An item's tone as counted: negative only when flagged, so 正面 + 中性 + 负面 add up to the total and
+# 负面 equals the flagged count. A negative tone without the flag (an off-topic item: a food-poisoning
+# report, a rainstorm warning) is not negative opinion about IP work and counts as neutral.
+TONE_SQL = ("CASE WHEN negative = 1 THEN 'negative' WHEN polarity = 'negative' OR polarity IS NULL "
+            "THEN 'neutral' ELSE polarity END")
+
+
 def period_overview(store: Store, start: date, end: date, now: datetime | None = None) -> dict[str, Any]:
     """Totals for the period and the same number of days before it (keys as in `overview` entries,
     plus polarity counts and sample items).
@@ -679,7 +686,7 @@ def period_overview(store: Store, start: date, end: date, now: datetime | None =
     p_hi = min(day_start_iso(start), iso(now - timedelta(days=days)))
     p_total, p_negative = _count(store, p_lo, p_hi)
     pol = dict(store.conn.execute(
-        "SELECT coalesce(polarity, 'neutral'), count(*) FROM items "
+        f"SELECT {TONE_SQL}, count(*) FROM items "
         "WHERE published_at >= ? AND published_at < ? GROUP BY 1", (lo, hi)).fetchall())
     sample = store.conn.execute("SELECT count(*) FROM items WHERE is_sample = 1 AND published_at >= ? "
                                 "AND published_at < ?", (lo, hi)).fetchone()[0]
@@ -699,15 +706,11 @@ def period_overview(store: Store, start: date, end: date, now: datetime | None =
 def period_trend(store: Store, start: date, end: date) -> pd.DataFrame:
     """As `daily_trend`, for the days start..end: columns day, polarity, count.
 
-    Red means negative opinion, as in the tiles: an item counts as negative only when it is
-    flagged. A negative tone without the flag (an off-topic item: a food-poisoning report,
-    a rainstorm warning) is not negative opinion about IP work and counts as neutral.
+    Red means negative opinion, as in the tiles: tones are counted as `TONE_SQL` says.
     """
     lo, hi = period_bounds(start, end)
     rows = store.conn.execute(
-        "SELECT date(published_at, '+8 hours') AS day, "
-        "CASE WHEN negative = 1 THEN 'negative' WHEN polarity = 'negative' OR polarity IS NULL THEN 'neutral' "
-        "ELSE polarity END, count(*) "
+        f"SELECT date(published_at, '+8 hours') AS day, {TONE_SQL}, count(*) "
         "FROM items WHERE published_at >= ? AND published_at < ? GROUP BY 1, 2", (lo, hi)).fetchall()
     counts = {(r[0], r[1]): r[2] for r in rows}
     out = []

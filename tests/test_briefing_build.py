@@ -277,3 +277,25 @@ def test_without_stored_stories_reposts_merge_by_headline():
     assert (first.title, first.first_source, first.sources, first.outlets, first.gist, first.story_id) == \
         ("合肥查处商标侵权案", "甲", 3, ("甲", "人民网", "丙"), "正文一", None)
     assert (second.title, second.negative_items) == ("芜湖专利纠纷", 1)
+
+
+def test_tones_add_up_and_negative_means_flagged(tmp_path, monkeypatch):
+    """An off-topic item written in a negative tone (never flagged) counts as 中性: 正面 + 中性 + 负面 is the
+    total, 负面 is the flagged count, and the advice speaks of every negative event, not the listed ones."""
+    when = at(WEEK + timedelta(days=1), 9)
+    rows = [("芜湖企业反映专利维权难", judgement("negative")),
+            ("某地暴雨致交通中断 市民抱怨排水不畅",
+             Judgement(negative=False, p_negative=0.05, polarity="negative", topic="off")),
+            ("合肥查处商标侵权案件", judgement("positive"))]
+    with Store(tmp_path / "o.db") as s:
+        s.add_items([(Item(source="源甲", url=f"https://news.example/t{n}", title=t, text=t, published_at=when,
+                           fetched_at=when), j) for n, (t, j) in enumerate(rows)])
+        now = at(WEEK + timedelta(days=9), 10)
+        monkeypatch.setattr(B, "MAX_LISTED", 0)         # the list is cut; the advice still counts them all
+        data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
+    ov = data.overview
+    assert data.negatives == [] and data.negatives_total == 1
+    assert ov["total"] == 3 and ov["negative"] == 1
+    assert ov["polarity"] == {"positive": 1, "neutral": 1, "negative": 1}
+    assert "正面1条，中性1条，负面1条" in data.facts["overview"][0]
+    assert data.drafts["assessment"].startswith(f"一是对本期{data.negatives_total}个负面事件")
