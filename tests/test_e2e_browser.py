@@ -60,10 +60,15 @@ def server(tmp_path):
     subprocess.run([sys.executable, "-m", "monitor.admin_cli", "users", "add", ADMIN, "--role", "admin",
                     "--password-stdin"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60,
                    input=PASSWORD + "\n", text=True)
+    with _serve("dashboard.py", env, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serve(script: str, env: dict, log: Path):
     port = _free_port()
-    log = tmp_path / "streamlit.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script,
                                  "--server.headless", "true", "--server.address", "127.0.0.1",
                                  "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -136,5 +141,35 @@ def test_admin_rejudges_the_sample_on_the_model_page(server):
             page.get_by_text(re.compile(r"已重新判定 441 条")).first.wait_for(timeout=120_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "e2e-model.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+HOSTILE_TITLE = "<b>粗</b> **芜湖** [点我](http://evil.example) 详见 www.evil.example 或 a@evil.example #话题#"
+
+
+def test_hostile_titles_show_as_written_with_no_live_link(tmp_path):
+    """Titles go through md_escape into st.subheader and st.markdown, as the pages show them. Chromium must
+    show the text as written, with no <b>, and no link but the heading's own anchor (GFM links bare URLs
+    and e-mail addresses after parsing, so escaping alone does not stop it)."""
+    script = tmp_path / "titles.py"
+    script.write_text("import streamlit as st\nfrom ui.widgets import md_escape\n"
+                      f"st.subheader(md_escape({HOSTILE_TITLE!r}))\nst.markdown(md_escape({HOSTILE_TITLE!r}))\n",
+                      encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with _serve(str(script), env, tmp_path / "streamlit.log") as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("h3", timeout=90_000)
+            blocks = page.locator('[data-testid="stMarkdownContainer"]')
+            page.wait_for_function("() => document.querySelectorAll('[data-testid=stMarkdownContainer]').length >= 2",
+                                   timeout=90_000)
+            for block in blocks.all():
+                assert block.inner_text().replace("\u2060", "").strip() == HOSTILE_TITLE
+                hrefs = [a.get_attribute("href") or "" for a in block.locator("a").all()]
+                assert all(h.startswith("#") for h in hrefs), hrefs
+                assert block.locator("b, strong").count() == 0
         finally:
             browser.close()

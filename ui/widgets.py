@@ -35,9 +35,16 @@ CORRECTION_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:$])")
 
 
+# Streamlit's Markdown (GFM) links bare URLs and e-mail addresses after parsing, so no escape stops it;
+# an invisible word joiner after the scheme or www, and before @, does (seen in Chromium).
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(https?|ftps?|mailto|www)(?=\\[:.])")
+
+
 def md_escape(text: str) -> str:
-    """Backslash-escape Markdown and HTML punctuation so a title shows exactly as written."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Backslash-escape Markdown and HTML punctuation so a title shows exactly as written, with no live link."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _AUTOLINK.sub(lambda m: m.group(1) + _WORD_JOINER, escaped).replace("@", _WORD_JOINER + "@")
 
 
 def safe_url(url: Any) -> str | None:
