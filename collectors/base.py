@@ -8,7 +8,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say where a click came from; stripping them makes a
@@ -22,6 +22,8 @@ TRACKING_PARAMS = frozenset({
     "share_tag", "timestamp", "unique_k", "bbid", "ts", "tt_from", "utm",
 })
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Clock skew between a site, an office PC and this server must not move an item's date.
+FUTURE_SLACK = timedelta(minutes=10)
 
 
 def canonical_url(url: str) -> str:
@@ -85,7 +87,9 @@ class Item:
     schemes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.published_at is None:
+        # A date after the fetch is a wrong date (a zone mislabelled, a typo such as 2062 for 2026): it
+        # would sit at the top of every list and in future periods, so the fetch time stands in for it.
+        if self.published_at is None or self.published_at > self.fetched_at + FUTURE_SLACK:
             self.published_at = self.fetched_at
             self.published_estimated = True
 

@@ -21,12 +21,12 @@ import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from .base import FetchResult, Item, utcnow
+from .base import FUTURE_SLACK, FetchResult, Item, utcnow
 from .govsite import parse_cn_datetime
 
 FIELDS = ("url", "title", "text", "published_at", "source", "platform", "author")
@@ -57,7 +57,7 @@ HEADER_SEARCH_ROWS = 10
 MAX_FIELD_CHARS = 20000
 MAX_TITLE_CHARS = 300
 # Clock skew between the office PC and the server must not reject an item typed in just now.
-_FUTURE_SLACK = timedelta(minutes=10)
+_FUTURE_SLACK = FUTURE_SLACK
 # csv's default 128 KiB per cell would reject a whole export for one long article body.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "import_mappings.toml"
@@ -437,6 +437,9 @@ def rows_to_items(table: Table, mapping: Mapping[str, str], *, source: str, plat
         published = parse_cn_datetime(raw_time)
         if published is None and _cell(raw_time):
             result.errors.append(f"{where}: 发布时间 {_cell(raw_time)[:40]!r} 无法识别，已按导入时间记录")
+        elif published is not None and published > now + FUTURE_SLACK:
+            result.errors.append(f"{where}: 发布时间 {_cell(raw_time)[:40]!r} 晚于现在，已按导入时间记录")
+            published = None
         result.items.append(Item(
             source=get("source") or source, url=url, title=title or _title_from_text(text), text=text,
             published_at=published, fetched_at=now, author=get("author")[:200],

@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from collectors.base import Item
 from collectors.imports import (ManualEntryError, detect_mapping, format_signature, load_mappings, manual_entry,
                                 manual_item, preview_export, read_export, remember_mapping)
 
@@ -215,3 +216,26 @@ def test_a_broken_mappings_file_is_reported_not_overwritten(tmp_path):
     # imports still work by auto-detection, with the problem reported
     r = read_export(FIX / "export_utf8_bom.csv", mappings_path=path)
     assert len(r.items) == 2 and len(r.errors) == 1 and "格式有误" in r.errors[0]
+
+
+def test_a_date_after_now_is_reported_and_the_import_time_recorded(tmp_path, mappings):
+    """A typo such as 2030 for 2026 would float the row above everything else; the row is kept,
+    dated at import time and marked estimated, and the problem is listed."""
+    now = utc(2026, 11, 26, 8, 0)
+    path = tmp_path / "export.csv"
+    path.write_text("标题,链接,发布时间\n商标侵权投诉无门,https://a.example/1,2030-01-01 10:00\n"
+                    "专利维权难,https://a.example/2,2026-11-26 16:05\n", encoding="utf-8")   # 16:05 Beijing = 08:05 UTC
+    r = read_export(path, mappings_path=mappings, now=now)
+    future, skewed = r.items
+    assert [e for e in r.errors if "晚于现在" in e] == ["第2行: 发布时间 '2030-01-01 10:00' 晚于现在，已按导入时间记录"]
+    assert future.published_at == now and future.published_estimated
+    assert skewed.published_at == utc(2026, 11, 26, 8, 5) and not skewed.published_estimated   # within the slack
+
+
+def test_collected_items_dated_after_their_fetch_take_the_fetch_time():
+    fetched = utc(2026, 11, 26, 8, 0)
+    late = Item(source="s", url="https://a.example/x", title="t", published_at=utc(2026, 11, 26, 16, 0),
+                fetched_at=fetched)
+    assert late.published_at == fetched and late.published_estimated
+    fine = Item(source="s", url="https://a.example/y", title="t", published_at=utc(2026, 11, 25), fetched_at=fetched)
+    assert fine.published_at == utc(2026, 11, 25) and not fine.published_estimated
