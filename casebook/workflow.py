@@ -17,6 +17,7 @@ from casebook.amounts import parse_amounts
 from casebook.models import DETAIL_LEVELS, EDITABLE, gap_labels, gaps_of, normalise_channel, normalise_ip_type, \
     parse_source_line, state_label
 from monitor.case_store import CaseStore
+from monitor.queries import to_beijing_iso
 from monitor.store import Store, now_iso
 
 ROLES = {"editor": "编辑", "reviewer": "审核人", "admin": "管理员"}
@@ -41,6 +42,9 @@ MOVES: dict[str, Move] = {m.action: m for m in (
     Move("revise", "修订（新版本）", ("published",), "draft", ("editor",), needs_note=True),
 )}
 EDITABLE_STATES = ("clue", "draft")
+# Names of every event in a case's history (the moves, and the events that are not moves).
+EVENT_LABELS = {"create": "新建", "edit": "修改", "waive": "豁免脱敏提示", "link": "关联舆情条目",
+                **{m.action: m.label for m in MOVES.values()}}
 
 
 class WorkflowError(Exception):
@@ -254,8 +258,10 @@ def decide_flag(store: Store | CaseStore, flag_id: int, decision: str, *, actor:
             raise WorkflowError("该提示已处理")
         if decision == "apply":
             text = deidentify.apply_suggestion(case[flag["field"]], flag["text"], flag["suggestion"])
+            # The history is append-only and shown to every role: it names the hint, never the personal data.
             edit_case(cs, case["id"], {flag["field"]: text}, actor=actor, role=role,
-                      note=f"脱敏：{flag['text']} → {flag['suggestion']}")
+                      note=f"脱敏：采用提示#{flag['id']}（{deidentify.KIND_LABELS.get(flag['kind'], flag['kind'])}）"
+                           f"的建议「{flag['suggestion']}」")
         elif decision == "waive":
             if case["state"] not in EDITABLE_STATES:
                 raise WorkflowError(f"{state_label(case['state'])}状态的案例不能豁免提示，请先退回")
@@ -263,10 +269,18 @@ def decide_flag(store: Store | CaseStore, flag_id: int, decision: str, *, actor:
                 raise WorkflowError("豁免脱敏提示必须说明理由（如：权利人同意公开全称）")
             cs.decide_flag(flag_id, "waived", by=actor, note=note)
             cs.add_event(case["id"], case["rev"], actor=actor, role=role, action="waive",
-                         from_state=case["state"], to_state=case["state"], note=f"{flag['text']}：{note}")
+                         from_state=case["state"], to_state=case["state"], note=f"提示#{flag['id']}：{note}")
         else:
             raise WorkflowError(f"未知处理方式 {decision!r}（apply 或 waive）")
         return cs.flag(flag_id)
+
+
+def history(store: Store | CaseStore, case_id: str) -> list[dict[str, str]]:
+    """A case's events as the 审核记录 table shows them: Beijing time and Chinese names."""
+    return [{"时间": (to_beijing_iso(e["at"]) or "")[:16].replace("T", " "), "操作人": e["actor"],
+             "角色": ROLES.get(e["role"], e["role"]), "操作": EVENT_LABELS.get(e["action"], e["action"]),
+             "从": state_label(e["from_state"] or ""), "到": state_label(e["to_state"] or ""), "说明": e["note"]}
+            for e in _cs(store).events(case_id)]
 
 
 def link_item(store: Store | CaseStore, case_id: str, item: dict, *, actor: str, role: str) -> None:
@@ -279,5 +293,5 @@ def link_item(store: Store | CaseStore, case_id: str, item: dict, *, actor: str,
                      to_state=case["state"], note=item.get("url") or item.get("title") or "")
 
 
-__all__ = ["MOVES", "ROLES", "WorkflowError", "allowed_actions", "create_case", "edit_case",
+__all__ = ["EVENT_LABELS", "MOVES", "ROLES", "history", "WorkflowError", "allowed_actions", "create_case", "edit_case",
            "move", "decide_flag", "refresh_flags", "link_item"]

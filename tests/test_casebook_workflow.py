@@ -1,11 +1,13 @@
 """The case workflow: every move from every state by every role, allowed or refused, and its audit trail."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
 
-from casebook.workflow import MOVES, WorkflowError, allowed_actions, create_case, decide_flag, edit_case, move
+from casebook.workflow import (MOVES, WorkflowError, allowed_actions, create_case, decide_flag, edit_case, history,
+                               move)
 from monitor.case_store import CaseStore, FrozenCaseError
 
 # A real case (seed CB005, 2017 SAMR release), complete enough to go to review.
@@ -171,6 +173,12 @@ def test_open_deidentification_flags_block_submit_until_applied_or_waived(fresh_
     statuses = {f["text"]: (f["status"], f["decided_by"]) for f in cs.flags(cid, 1)}
     assert statuses == {"王建国": ("resolved", ""), "13912345678": ("waived", "甲")}
     assert move(cs, cid, "submit", actor="甲", role="editor")["state"] == "review"
+    # the append-only history, shown to every role, names the hints but keeps no personal data
+    log = history(cs, cid)
+    assert [e["操作"] for e in log] == ["新建", "修改", "豁免脱敏提示", "提交审核"]
+    assert not any("王建国" in e["说明"] or "13912345678" in e["说明"] for e in log)
+    assert "王某某" in log[1]["说明"] and "自然人姓名" in log[1]["说明"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", log[0]["时间"]) and log[0]["到"] == "草稿"
 
 
 def test_cli_list_show_edit_move(tmp_path, capsys):

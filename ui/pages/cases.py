@@ -215,11 +215,7 @@ with tab_list:
             st.caption(f"当前角色对{state_label(case['state'])}状态的案例没有可执行的流转。")
 
         st.markdown("**审核记录**")
-        st.dataframe(pd.DataFrame([{"时间": e["at"], "操作人": e["actor"],
-                                    "角色": workflow.ROLES.get(e["role"], e["role"]), "操作": e["action"],
-                                    "从": state_label(e["from_state"] or ""), "到": state_label(e["to_state"] or ""),
-                                    "说明": e["note"]} for e in cs.events(case["id"])]),
-                     hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(workflow.history(cs, case["id"])), hide_index=True, width="stretch")
         linked = cs.linked_items(case["id"])
         if linked:
             st.markdown("**关联舆情条目**")
