@@ -6,6 +6,8 @@ codes; the monitor's Chinese item tags are mapped with `IP_TYPE_FROM_LABEL`.
 """
 from __future__ import annotations
 
+from collectors.base import is_web_url
+
 IP_TYPES: dict[str, str] = {
     "patent": "专利",
     "trademark": "商标",
@@ -157,6 +159,8 @@ def parse_source_line(line: str) -> dict | None:
     url = url.strip()
     if not url:
         return None
+    if not is_web_url(url):
+        raise ValueError(f"来源 {url[:80]!r} 不是以 http:// 或 https:// 开头的网址（每行一个链接）")
     by_label = {FIELD_LABELS[f]: f for f in FACT_FIELDS}
     fields = []
     for word in rest.replace("，", ",").replace("、", ",").split(","):

@@ -53,6 +53,20 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+def is_web_url(url: str) -> bool:
+    """An http(s) address with a host, no whitespace and a readable port: the only links the product
+    follows, stores as a source or shows as clickable. Never raises (`http://[::1` is simply not one)."""
+    u = str(url or "")
+    if not u or len(u) > 2048 or any(ch.isspace() for ch in u):
+        return False
+    try:
+        parts = urlsplit(u)
+        parts.port                                    # a bad port raises here, not later
+    except ValueError:
+        return False
+    return parts.scheme.lower() in DEFAULT_PORTS and bool(parts.hostname)
+
+
 _SPACE = re.compile(r"\s+")
 
 

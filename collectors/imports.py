@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from .base import FUTURE_SLACK, FetchResult, Item, utcnow
+from .base import FUTURE_SLACK, FetchResult, Item, is_web_url, utcnow
 from .govsite import parse_cn_datetime
 
 FIELDS = ("url", "title", "text", "published_at", "source", "platform", "author")
@@ -387,8 +387,7 @@ def _cell(v: Any) -> str:
 
 
 def valid_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+    return is_web_url(url)
 
 
 def _title_from_text(text: str) -> str:

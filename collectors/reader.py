@@ -16,21 +16,22 @@ from urllib.request import url2pathname
 
 import httpx
 
-from collectors.base import FetchResult, utcnow
+from collectors.base import FetchResult, is_web_url, utcnow
 from collectors.http import DEFAULT_USER_AGENT, MAX_FEED_BYTES, CollectError, fetch, make_client
 from collectors.imports import is_export_path, read_export
 from collectors.rss import parse_feed
 
 log = logging.getLogger(__name__)
 
-WEB_SCHEMES = ("http", "https")
-
 
 def local_path(target: str | Path) -> Path | None:
     """The file a target names (a plain path or a file: URL), or None for a web address."""
     if isinstance(target, Path):
         return target
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:              # 'http://[::1': not a path either; read_feed says it is no address
+        return None
     if parts.scheme == "file":
         return Path(url2pathname(unquote(parts.path)))
     # One-letter "schemes" are Windows drive letters.
@@ -62,8 +63,7 @@ def read_feed(target: str | Path, *, client: httpx.Client | None = None, source:
         fallback = path.stem
     else:
         url = str(target)
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in WEB_SCHEMES:
+        if not is_web_url(url):
             return FetchResult(readable=False, errors=[f"unsupported address {url!r}: use a file path, "
                                                        f"file:, http: or https:"])
         own_client = client is None

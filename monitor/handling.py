@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from collectors.base import is_web_url
 from monitor import handling_store
 from monitor.store import Store, iso
 
@@ -43,7 +44,6 @@ MAX_UNIT = 40
 MAX_NOTE = 2000
 MAX_LINK = 2000
 MAX_DUE_DAYS = 366
-_URL = re.compile(r"(?i)^https?://[^\s/$.?#][^\s]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -63,7 +63,7 @@ def check_link(link: str | None) -> str:
     s = str(link or "").strip()
     if not s:
         return ""
-    if len(s) > MAX_LINK or not _URL.match(s):
+    if len(s) > MAX_LINK or not is_web_url(s):
         raise HandlingError("回应链接应为以 http:// 或 https:// 开头的网址。")
     return s
 

@@ -237,6 +237,10 @@ def test_every_fact_needs_a_source_url(fresh_store):
     with pytest.raises(WorkflowError, match="不是可溯源的事实字段"):
         edit_case(cs, cid, {"sources": f"{news} | 天气"}, actor="甲", role="editor")
     assert cs.get(cid)["sources"] == case["sources"]      # a refused edit changes nothing
+    for bad in ("not a url", "javascript:alert(1)", "www.example.cn/a", "http://[::1"):
+        with pytest.raises(WorkflowError, match="不是以 http"):
+            edit_case(cs, cid, {"sources": f"{news}\n{bad}"}, actor="甲", role="editor")
+    assert cs.get(cid)["sources"] == case["sources"]
 
 
 def test_source_lines_round_trip():

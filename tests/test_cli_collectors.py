@@ -82,6 +82,14 @@ def test_ingest_unreachable_url_exits_2(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1 and "ConnectError" in done.stderr
 
 
+@pytest.mark.parametrize("target", ["http://[::1", "http://example.cn:99999/feed", "javascript:alert(1)",
+                                    "ftp://example.cn/feed.xml"])
+def test_ingest_malformed_or_foreign_address_exits_2_one_line(tmp_path, target):
+    done = _cli("ingest", target, "--db", tmp_path / "o.db")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "unsupported address" in done.stderr
+
+
 # -- run ----------------------------------------------------------------------------
 class _Feeds(BaseHTTPRequestHandler):
     def log_message(self, *args):

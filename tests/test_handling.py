@@ -155,8 +155,9 @@ def test_cli_handle(db_path):
     assert r.returncode == 0 and "待研判 → 已交办" in r.stdout, r.stderr
     r = cli("handle", str(item), "close", db=db_path)
     assert r.returncode == 2 and "不能办结" in r.stderr
-    r = cli("handle", str(item), "respond", "--note", "已处理", "--link", "javascript:x", db=db_path)
-    assert r.returncode == 2 and "http" in r.stderr
+    for bad in ("javascript:x", "http://[::1", "https://", "http://a.cn/ b"):
+        r = cli("handle", str(item), "respond", "--note", "已处理", "--link", bad, db=db_path)
+        assert r.returncode == 2 and "http" in r.stderr and "Traceback" not in r.stderr, bad
     r = cli("handle", "list", "--state", "assigned", db=db_path)
     assert r.returncode == 0 and '"unit": "芜湖市局"' in r.stdout and '"state": "assigned"' in r.stdout
     r = cli("handle", "list", db=db_path)

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from collectors.base import is_web_url
 from monitor import queries, users
 from monitor.settings import Settings
 from sentiment.judgement import REVIEW_P, is_suspect
@@ -50,7 +51,7 @@ def md_escape(text: str) -> str:
 def safe_url(url: Any) -> str | None:
     """Only web links become clickable; javascript:, data: and the like do not."""
     u = str(url or "").strip()
-    return u if re.match(r"(?i)^https?://[^\s]+$", u) else None
+    return u if is_web_url(u) else None
 
 
 def polarity_label(p: Any) -> str:
