@@ -18,7 +18,7 @@ from casebook.discovery import discover
 from casebook.models import DETAIL_LEVELS, FIELD_LABELS, STATES, channel_label, gap_labels, ip_label, normalise_channel, \
     normalise_ip_type, source_line, state_label
 from casebook.publication import ReleaseError, write_release
-from casebook.seed import import_file
+from casebook.seed import import_file, scrub_record
 from casebook.workflow import MOVES, ROLES, WorkflowError, decide_flag, edit_case, move
 from monitor.case_store import CaseStore
 from monitor.settings import Settings
@@ -56,14 +56,20 @@ def cmd_check(args) -> int:
     if not path.is_file():
         return _fail(f"文件不存在: {path}")
     bad = 0
-    with open(path, encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
                 rec = json.loads(line)
                 if not isinstance(rec, dict):
                     raise ValueError("不是 JSON 对象")
+                rec = scrub_record(rec)
+            except UnicodeDecodeError as e:
+                print(f"第{n}行: 不是 UTF-8 编码（第 {e.start} 字节）", file=sys.stderr)
+                bad += 1
+                continue
             except ValueError as e:
                 print(f"第{n}行: {e}", file=sys.stderr)
                 bad += 1

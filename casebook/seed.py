@@ -3,7 +3,8 @@
 A malformed line is reported with its number and skipped; the others are kept.
 Records the source only partly showed (detail partial/title_only, or missing
 required fields) come in as 线索 with their gaps listed; complete ones as 草稿.
-Re-importing a file adds nothing: a known id is reported as already present.
+Re-importing a file adds nothing: a case already here (same id and title or source link; no id and the
+same title) is reported as present. An id another case holds takes the next free number instead.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Iterable
 
 from casebook.models import gaps_of, normalise_channel, normalise_ip_type
 from casebook.workflow import WorkflowError, create_case
+from collectors.base import scrub
 from monitor.case_store import CaseStore
 from monitor.store import Store
 
@@ -74,6 +76,23 @@ def record_to_case(rec: dict) -> tuple[dict, dict]:
     return values, extras
 
 
+def _same_case(held: dict, values: dict) -> bool:
+    """The stored case is this record imported before: same title, or (title edited since) same source link."""
+    if held["title"] == values["title"]:
+        return True
+    urls = {x.get("url") for x in values.get("sources") or [] if x.get("url")}
+    return bool(urls & {x.get("url") for x in held.get("sources") or []})
+
+
+def scrub_record(rec: dict) -> dict:
+    """Text fields with any lone surrogate (a JSON escape such as "\\ud800") replaced, so they can be stored."""
+    def one(v):
+        if isinstance(v, str):
+            return scrub(v)
+        return [one(x) for x in v] if isinstance(v, list) else v
+    return {k: one(v) for k, v in rec.items()}
+
+
 def import_lines(store: Store, lines: Iterable[str], *, actor: str = "import") -> ImportReport:
     report = ImportReport()
     cs = CaseStore(store)
@@ -81,20 +100,37 @@ def import_lines(store: Store, lines: Iterable[str], *, actor: str = "import") -
         if not line.strip():
             continue
         try:
+            if isinstance(line, bytes):
+                line = line.decode("utf-8-sig" if n == 1 else "utf-8")
             rec = json.loads(line)
-            values, extras = record_to_case(rec)
+            if not isinstance(rec, dict):
+                raise ValueError("不是 JSON 对象")
+            if not isinstance(rec.get("id") or "", (str, int)):
+                raise ValueError(f"编号 id 应为文字，收到 {rec['id']!r}"[:120])
+            values, extras = record_to_case(scrub_record(rec))
+        except UnicodeDecodeError as e:
+            report.errors.append(f"第{n}行: 不是 UTF-8 编码（第 {e.start} 字节），已跳过")
+            continue
         except (json.JSONDecodeError, ValueError) as e:
             report.errors.append(f"第{n}行: {e}")
             continue
+        # The same case imported again (same id, or no id and the same title) is already here. An id that
+        # another case holds (one numbered earlier by an id-less import) must not block this one: it
+        # takes the next free number, and the history says so.
         cid = str(rec.get("id") or "").strip() or None
-        if cid and cs.exists(cid):
-            report.present.append(cid)
+        held = cs.get(cid) if cid else None
+        same_title = cs.ids_titled(values["title"])
+        if (held and _same_case(held, values)) or (not cid and same_title):
+            report.present.append(cid or same_title[0])
             continue
+        renumbered = ""
+        if held:
+            renumbered, cid = f"；原编号 {cid} 已被其他案例使用", None
         incomplete = extras["detail"] != "full" or bool(gaps_of(values | extras))
         try:
             cid = create_case(cs, values, actor=actor, role="editor", origin="import", case_id=cid,
                               state="clue" if incomplete else "draft", extra=extras,
-                              note="导入" + (f"（detail={extras['detail']}）" if extras["detail"] else ""))
+                              note="导入" + (f"（detail={extras['detail']}）" if extras["detail"] else "") + renumbered)
         except WorkflowError as e:
             report.errors.append(f"第{n}行: {e}")
             continue
@@ -105,5 +141,6 @@ def import_lines(store: Store, lines: Iterable[str], *, actor: str = "import") -
 
 
 def import_file(store: Store, path: str | Path, *, actor: str = "import") -> ImportReport:
-    with open(path, encoding="utf-8-sig") as f:
+    """Lines are decoded one by one, so a line that is not UTF-8 is reported and the rest still imported."""
+    with open(path, "rb") as f:
         return import_lines(store, f, actor=actor)

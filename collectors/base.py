@@ -68,6 +68,13 @@ def is_web_url(url: str) -> bool:
 
 
 _SPACE = re.compile(r"\s+")
+# JSON can spell half of a UTF-16 pair ("\ud800"); such a string cannot be written as UTF-8 or stored.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """`text` with any lone surrogate replaced by U+FFFD, so it can be hashed, stored and shown."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if text and not text.isascii() else text
 
 
 def normalise_for_hash(text: str) -> str:
@@ -101,6 +108,8 @@ class Item:
     schemes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in ("source", "url", "title", "text", "author", "platform"):
+            setattr(self, name, scrub(getattr(self, name)))
         # A date after the fetch is a wrong date (a zone mislabelled, a typo such as 2062 for 2026): it
         # would sit at the top of every list and in future periods, so the fetch time stands in for it.
         if self.published_at is None or self.published_at > self.fetched_at + FUTURE_SLACK:

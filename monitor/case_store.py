@@ -75,6 +75,12 @@ class CaseStore:
     def exists(self, case_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM cases WHERE id=? LIMIT 1", (case_id,)).fetchone() is not None
 
+    def ids_titled(self, title: str) -> list[str]:
+        """Cases whose current title is exactly `title` (an import's duplicate check)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT c.id FROM cases c WHERE c.title = ? AND c.rev = (SELECT max(rev) FROM cases x WHERE x.id = c.id) "
+            "ORDER BY c.id", (title,))]
+
     def insert(self, values: dict) -> None:
         now = now_iso()
         v = _encode({"rev": 1, "created_at": now, "updated_at": now} | values)

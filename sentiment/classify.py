@@ -10,11 +10,26 @@ number and skipped; the run then returns 1, and every good line is still written
 from __future__ import annotations
 
 import json
-from typing import BinaryIO, TextIO
+import re
+from typing import Any, BinaryIO, TextIO
 
 from sentiment.judge import Judge
 
 ADDED_KEYS = ("negative", "p_negative", "polarity", "ip_type", "region", "reasons", "topic", "channel")
+
+
+# A JSON escape can spell half of a UTF-16 pair ("\ud800"); it could not be written out as UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 class BadLine(ValueError):
@@ -31,7 +46,7 @@ def parse_line(raw: bytes) -> dict | None:
     if not s:
         return None
     try:
-        obj = json.loads(s)
+        obj = _scrub(json.loads(s))
     except ValueError as e:
         raise BadLine(f"not JSON: {e}") from None
     if not isinstance(obj, dict):

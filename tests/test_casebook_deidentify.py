@@ -94,11 +94,15 @@ def test_check_cli_prints_one_json_object_per_flag(tmp_path):
             {"id": "CB048", "title": "袁某某侵犯著作权案", "outcome": "判处袁志强有期徒刑3年，并处罚金80万元。"},
             {"id": "CB005", "title": "上海市闵行区市场监管局查处侵犯“BERMAD”注册商标专用权案"}]
     path = tmp_path / "c.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2]) + "\n{broken\n" +
-                    json.dumps(rows[2], ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_bytes(("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2]) + "\n{broken\n" +
+                      json.dumps(rows[2], ensure_ascii=False) + "\n").encode()
+                     + b'{"id": "CB777", "title": "\xb0\xb2\xbb\xd5"}\n'                  # 5: GBK, not UTF-8
+                     + json.dumps({"id": "CB778", "title": "吴军销售假冒注册商标的商品罪案\ud800"}).encode() + b"\n")
     run = subprocess.run([sys.executable, "-m", "casebook", "check", str(path)], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     out = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(o["id"], o["field"], o["text"], o["suggestion"]) for o in out] == [
-        ("CB046", "title", "吴军", "吴某某"), ("CB048", "outcome", "袁志强", "袁某某")]
-    assert "第3行" in run.stderr and run.returncode == 1
+        ("CB046", "title", "吴军", "吴某某"), ("CB048", "outcome", "袁志强", "袁某某"),
+        ("CB778", "title", "吴军", "吴某某")]
+    assert "第3行" in run.stderr and "第5行: 不是 UTF-8" in run.stderr and run.returncode == 1
+    assert "Traceback" not in run.stderr

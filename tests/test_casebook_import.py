@@ -83,6 +83,40 @@ def test_reimport_adds_nothing(fresh_store, tmp_path):
     assert len(CaseStore(fresh_store).events("CB005")) == 1
 
 
+def test_an_id_held_by_another_case_does_not_block_the_record(fresh_store, tmp_path):
+    """An id-less row imported first takes CB005's number; the real CB005 then comes in under the next
+    free number (its history says why), an edited title still counts as the same case, and nothing is lost."""
+    first = import_file(fresh_store, _write(tmp_path, [json.dumps(dict(PARTIAL, id=None), ensure_ascii=False)]))
+    assert first.added == ["CB001"]
+    cs = CaseStore(fresh_store)
+    with cs.atomic():
+        cs.conn.execute("UPDATE cases SET id = 'CB005' WHERE id = 'CB001'")   # as if it had been numbered CB005
+    report = import_file(fresh_store, _write(tmp_path, [json.dumps(r, ensure_ascii=False) for r in (FULL, PARTIAL)]))
+    assert report.added == ["CB006", "CB037"] and report.present == []     # an id not held is always imported
+    assert cs.get("CB006")["title"] == FULL["title"] and "原编号 CB005 已被其他案例使用" in cs.events("CB006")[0]["note"]
+    assert cs.get("CB005")["title"] == PARTIAL["title"]
+    # a re-import adds nothing, though the title was edited since (same source link)
+    with cs.atomic():
+        cs.conn.execute("UPDATE cases SET title = '编辑改过的标题' WHERE id = 'CB006'")
+    again = import_file(fresh_store, _write(tmp_path, [json.dumps(dict(FULL, id="CB006"), ensure_ascii=False)]))
+    assert (again.added, again.present) == ([], ["CB006"])
+    twin = import_file(fresh_store, _write(tmp_path, [json.dumps(dict(PARTIAL, id=""), ensure_ascii=False)]))
+    assert (twin.added, twin.present) == ([], ["CB005"])          # no id: the same title is the same case
+
+
+def test_bad_ids_encodings_and_lone_surrogates_are_reported_by_line(fresh_store, tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(json.dumps(dict(FULL, id=["x"]), ensure_ascii=False).encode() + b"\n"
+                     + b'{"id": "CB777", "title": "\xb0\xb2\xbb\xd5"}\n'                       # GBK bytes
+                     + json.dumps(dict(TITLE_ONLY, title="\ud800" + TITLE_ONLY["title"])).encode() + b"\n"
+                     + json.dumps(PARTIAL, ensure_ascii=False).encode() + b"\n")
+    report = import_file(fresh_store, path)
+    assert [e.split(":")[0] for e in report.errors] == ["第1行", "第2行"]
+    assert "编号 id 应为文字" in report.errors[0] and "UTF-8" in report.errors[1]
+    assert report.added == ["CB046", "CB037"]
+    assert CaseStore(fresh_store).get("CB046")["title"] == "\ufffd" + TITLE_ONLY["title"]
+
+
 def test_cli_import_exit_codes(tmp_path):
     db = tmp_path / "c.db"
     path = _write(tmp_path, [json.dumps(FULL, ensure_ascii=False), "{oops"])

@@ -239,3 +239,13 @@ def test_collected_items_dated_after_their_fetch_take_the_fetch_time():
     assert late.published_at == fetched and late.published_estimated
     fine = Item(source="s", url="https://a.example/y", title="t", published_at=utc(2026, 11, 25), fetched_at=fetched)
     assert fine.published_at == utc(2026, 11, 25) and not fine.published_estimated
+
+
+def test_half_a_utf16_pair_in_a_json_export_is_replaced(tmp_path, mappings):
+    path = tmp_path / "export.json"
+    path.write_text('[{"标题": "\\ud800商标侵权投诉", "链接": "https://a.example/1", "正文": "x\\udc00"}]',
+                    encoding="utf-8")
+    r = read_export(path, mappings_path=mappings)
+    (item,) = r.items
+    assert (item.title, item.text) == ("\ufffd商标侵权投诉", "x\ufffd")
+    assert len(item.hash) == 40

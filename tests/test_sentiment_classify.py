@@ -71,3 +71,14 @@ def test_missing_input_file_is_a_clear_error(tmp_path):
     p = run(["--in", str(tmp_path / "nope.jsonl")])
     assert p.returncode == 2
     assert "nope.jsonl" in p.stderr.decode()
+
+
+def test_half_a_utf16_pair_is_replaced_not_fatal():
+    """JSON may spell a lone surrogate ("\\ud800"); it cannot be written as UTF-8, so it becomes U+FFFD."""
+    data = b'{"id": 1, "text": "\\ud800\xe7\x9b\x97\xe7\x89\x88\xe6\xb3\x9b\xe6\xbb\xa5", "note": ["\\udfff"]}\n' + \
+        line({"id": 2, "text": "查获假冒商品"})
+    p = run([], stdin=data)
+    assert p.returncode == 0, p.stderr.decode()
+    out = [json.loads(x) for x in p.stdout.decode("utf-8").splitlines()]
+    assert [o["id"] for o in out] == [1, 2]
+    assert out[0]["text"] == "\ufffd盗版泛滥" and out[0]["note"] == ["\ufffd"]
