@@ -23,6 +23,7 @@ from briefing.docx import TEMPLATE, blank_template
 from briefing.period import KIND_LABELS, PeriodError, date_range, day, week
 from collectors.registry import SourceConfigError, load_sources
 from monitor.briefing_store import BriefingStore
+from monitor.cli import run_command
 from monitor.queries import beijing_today, to_beijing_iso
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
@@ -161,7 +162,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
-        return args.func(args)
+        return run_command(args.func, args)
     except CliError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

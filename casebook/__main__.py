@@ -21,6 +21,7 @@ from casebook.publication import ReleaseError, write_release
 from casebook.seed import import_file, scrub_record
 from casebook.workflow import MOVES, ROLES, WorkflowError, decide_flag, edit_case, move
 from monitor.case_store import CaseStore
+from monitor.cli import run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 
@@ -318,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        return run_command(args.fn, args)
     except StoreError as e:
         return _fail(str(e))
 

@@ -67,12 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except BrokenPipeError:
-        # stdout closed early (`... | head`): not an error; silence the flush at exit too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    # The entry point may wire packages together: errors no command handles end as one line.
+    from monitor.cli import run_command
+    return run_command(args.func, args, exit_code=EXIT_FAILED)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -112,7 +112,8 @@ class Item:
             setattr(self, name, scrub(getattr(self, name)))
         # A date after the fetch is a wrong date (a zone mislabelled, a typo such as 2062 for 2026): it
         # would sit at the top of every list and in future periods, so the fetch time stands in for it.
-        if self.published_at is None or self.published_at > self.fetched_at + FUTURE_SLACK:
+        if self.published_at is None or (self.published_at.tzinfo is not None and self.fetched_at.tzinfo is not None
+                                         and self.published_at > self.fetched_at + FUTURE_SLACK):
             self.published_at = self.fetched_at
             self.published_estimated = True
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from monitor import queries
+from monitor.cli import run_command
 from monitor.sample import SampleError, build_sample_file, load_sample, remove_sample
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
@@ -266,12 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        return run_command(args.func, args)
     except (CliError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

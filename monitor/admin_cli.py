@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from monitor import alert_store, alerts, notify, users
+from monitor.cli import run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        return run_command(args.func, args)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

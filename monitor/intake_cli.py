@@ -25,6 +25,7 @@ from pathlib import Path
 from collectors.imports import FIELDS
 from collectors.registry import SourceConfigError
 from monitor import intake
+from monitor.cli import run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitor.intake_cli")
     register(parser.add_subparsers(dest="cmd", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

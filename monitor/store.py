@@ -31,6 +31,11 @@ class StoreError(Exception):
     """The database cannot be opened or is not one of ours."""
 
 
+# What SQLite raises on a write that fails after the store opened (a read-only file, a full disk, a lock
+# held past the busy timeout): callers outside the storage layer catch it without importing sqlite3.
+DatabaseError = sqlite3.Error
+
+
 def iso(dt: datetime) -> str:
     """UTC, second precision, explicit zone: sorts as text and reads back as aware datetimes."""
     if dt.tzinfo is None:
@@ -59,17 +64,22 @@ class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False, check_same_thread: bool = True):
         self.path = Path(path)
         self.readonly = readonly
-        if readonly:
-            if not self.path.exists():
-                raise StoreError(f"database not found: {self.path}")
-            uri = f"file:{self.path.resolve()}?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread,
-                                        isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a database file")
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(f"database not found: {self.path}")
+                uri = f"file:{self.path.resolve()}?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread,
+                                            isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot open {self.path}: {e}") from e
         if not readonly:
             try:
                 self.conn.execute("PRAGMA journal_mode=WAL")

@@ -183,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("rollback", help="put the model that the last train replaced back in use (again: undo)")
     r.set_defaults(func=_rollback)
     args = ap.parse_args(argv)
-    return args.func(args)
+    # The entry point may wire packages together: errors no command handles end as one line.
+    from monitor.cli import run_command
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":
