@@ -190,7 +190,10 @@ def cmd_flag(args) -> int:
 
 def cmd_discover(args) -> int:
     with _open(args) as store:
-        found = discover(store, actor=args.actor, since=args.since, limit=args.limit, dry_run=args.dry_run)
+        try:
+            found = discover(store, actor=args.actor, since=args.since, limit=args.limit, dry_run=args.dry_run)
+        except ValueError as e:
+            return _fail(str(e))
     for c in found:
         if args.json:
             print(json.dumps(c.as_dict(), ensure_ascii=False))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from casebook.models import IP_TYPE_ALIASES, IP_TYPE_FROM_LABEL, IP_TYPES
 from casebook.workflow import create_case, link_item
 from monitor.case_store import CaseStore
+from monitor.queries import day_start_iso, parse_day
 from monitor.store import Store
 
 ACTION_WORDS = ("查处", "罚款", "判决", "判赔", "查获", "移送", "判处", "罚金", "没收", "查扣", "扣留",
@@ -154,8 +155,13 @@ def find_candidates(store: Store, *, since: str | None = None) -> list[Candidate
 
 def discover(store: Store, *, actor: str = "discovery", since: str | None = None, limit: int | None = None,
              dry_run: bool = False) -> list[Candidate]:
-    """Turn candidates into 线索 linked to their items (or just list them with `dry_run`)."""
-    found = find_candidates(store, since=since)[:limit]
+    """Turn candidates into 线索 linked to their items (or just list them with `dry_run`).
+
+    `since` is a Beijing day (YYYY-MM-DD); a bad day or a limit under 1 is a ValueError saying so.
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"数量上限应为正整数，收到 {limit}")
+    found = find_candidates(store, since=day_start_iso(parse_day(since)) if since else None)[:limit]
     if dry_run:
         return found
     cs = CaseStore(store)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -40,6 +41,7 @@ from collectors.schemes import SchemeError, load_schemes
 log = logging.getLogger("collectors")
 
 EXIT_OK = 0
+MIN_EVERY_MINUTES = 0.1
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 STATUS_ZH = {"ok": "成功", "error": "失败", "not_modified": "无更新"}
@@ -104,8 +106,9 @@ def _positive_minutes(value: str) -> float:
         minutes = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of minutes: {value!r}") from None
-    if minutes <= 0:
-        raise argparse.ArgumentTypeError("MINUTES must be greater than 0")
+    # nan and inf pass a plain `<= 0` test; a pass every few milliseconds would spin.
+    if not math.isfinite(minutes) or minutes < MIN_EVERY_MINUTES:
+        raise argparse.ArgumentTypeError(f"MINUTES must be a number of at least {MIN_EVERY_MINUTES:g}")
     return minutes
 
 

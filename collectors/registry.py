@@ -17,6 +17,7 @@ are not kept) and refuses anything `load_sources` would refuse.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -151,8 +152,8 @@ def _source(table: Any, *, where: str, base_dir: Path, rsshub_base: str) -> Sour
         raise SourceConfigError(f"{where}: unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
     if values.get("interval_minutes", DEFAULT_INTERVAL_MINUTES) < 1:
         raise SourceConfigError(f"{where}: interval_minutes must be at least 1")
-    if values.get("weight", 1.0) < 0:
-        raise SourceConfigError(f"{where}: weight must not be negative")
+    if not 0 <= values.get("weight", 1.0) < math.inf:         # nan fails this too
+        raise SourceConfigError(f"{where}: weight must be a number from 0 up")
     if "max_items" in values and (kind == "rss" or values["max_items"] < 1):
         raise SourceConfigError(f"{where}: max_items is for cnipa/govlist sources and must be at least 1")
     if "link_pattern" in values:
@@ -346,8 +347,8 @@ def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_di
             problems.append("采集间隔至少 1 分钟")
     if "weight" in values:
         values["weight"] = float(values["weight"])
-        if values["weight"] < 0:
-            problems.append("权重不能为负数")
+        if not 0 <= values["weight"] < math.inf:
+            problems.append(WEIGHT_PROBLEM)
     if problems:
         raise SourceConfigError("；".join(problems))
     try:
@@ -356,14 +357,17 @@ def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_di
         raise SourceConfigError(f"配置有误：{e}") from None
 
 
+WEIGHT_PROBLEM = "权重应为不小于 0 的数（不能为负数或无穷大）"
+
+
 def changed_source(source: Source, *, enabled: bool | None = None, interval_minutes: int | None = None,
                    weight: float | None = None) -> Source:
     """The source with the dashboard's editable settings changed; SourceConfigError in Chinese."""
     problems = []
     if interval_minutes is not None and int(interval_minutes) < 1:
         problems.append("采集间隔至少 1 分钟")
-    if weight is not None and float(weight) < 0:
-        problems.append("权重不能为负数")
+    if weight is not None and not 0 <= float(weight) < math.inf:       # nan and inf fail this too
+        problems.append(WEIGHT_PROBLEM)
     if problems:
         raise SourceConfigError("；".join(problems))
     return replace(

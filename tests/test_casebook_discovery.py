@@ -109,3 +109,14 @@ def test_discovery_is_idempotent_and_dry_run_writes_nothing(seeded):
     assert find_candidates(store) == []
     assert discover(store) == []
     assert len(cs.search(states=["clue"])) == len(created)
+
+
+def test_since_is_a_beijing_day_and_bad_bounds_are_refused(seeded):
+    store, _ = seeded
+    every = discover(store, dry_run=True)
+    assert discover(store, dry_run=True, since="2000-01-01") == every
+    assert discover(store, dry_run=True, since="2999-01-01") == []
+    assert discover(store, dry_run=True, limit=1) == every[:1]
+    for bad in ({"since": "2026-13-40"}, {"since": "2026-W60"}, {"since": "abc"}, {"limit": 0}, {"limit": -5}):
+        with pytest.raises(ValueError):
+            discover(store, dry_run=True, **bad)

@@ -240,3 +240,9 @@ def test_run_applies_schemes_beside_the_sources_file(tmp_path):
     schemes.write_text('[[schemes]]\nname = "坏方案"\ncombine = "maybe"\nsubject = ["白酒"]\n', encoding="utf-8")
     bad = _cli("run", "--once", "--json", "--sources", sources, "--db", tmp_path / "o.db")
     assert bad.returncode == 1 and bad.stdout == "" and "监测方案" in bad.stderr
+
+
+@pytest.mark.parametrize("minutes", ["nan", "inf", "-1", "0", "1e-9", "abc"])
+def test_run_every_refuses_minutes_that_would_spin_or_never_come(tmp_path, minutes):
+    done = _cli("run", "--every", minutes, "--db", tmp_path / "o.db")
+    assert done.returncode == 2 and "MINUTES" in done.stderr and not (tmp_path / "o.db").exists()

@@ -87,7 +87,7 @@ def test_new_source_collects_every_problem(tmp_path):
         new_source({"name": "已有", "url": "javascript:x", "platform": "电视", "interval_minutes": 0,
                     "weight": -2}, existing, base_dir=tmp_path, rsshub_base=BASE)
     message = str(e.value)
-    for part in ("名称「已有」已被使用", "必须以", "平台应为", "采集间隔至少 1 分钟", "权重不能为负数"):
+    for part in ("名称「已有」已被使用", "必须以", "平台应为", "采集间隔至少 1 分钟", "权重应为不小于 0 的数"):
         assert part in message
     with pytest.raises(SourceConfigError, match="列表页类型"):
         new_source({"name": "n", "url": "rsshub:///a", "kind": "cnipa"}, existing, base_dir=tmp_path,
@@ -101,5 +101,6 @@ def test_changed_source_only_touches_what_is_given():
     s = Source(name="a", url="https://a.example", interval_minutes=30, weight=2.0)
     assert changed_source(s, enabled=False) == replace(s, enabled=False)
     assert changed_source(s, interval_minutes=5, weight=0) == replace(s, interval_minutes=5, weight=0.0)
-    with pytest.raises(SourceConfigError, match="权重不能为负数"):
-        changed_source(s, weight=-0.1)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(SourceConfigError, match="权重应为不小于 0 的数"):
+            changed_source(s, weight=bad)
