@@ -79,12 +79,12 @@ def both_sides(doc: OfficialDocument, left: str, right: str):
 
 
 def table(doc: OfficialDocument, header: list[str], rows: list[list], widths_mm: list[float],
-          left: tuple[int, ...] = ()):
+          left: tuple[int, ...] = (), split_rows: bool = False):
     """officedoc's table with column widths summing to the text width (else Word squeezes them evenly);
     columns in `left` (running text) are aligned left instead of centred."""
     scale = TEXT_WIDTH.mm / sum(widths_mm)
     widths = [Mm(w * scale) for w in widths_mm]
-    t = doc.table(header, rows, widths=widths)
+    t = doc.table(header, rows, widths=widths, split_rows=split_rows)
     t.autofit = False
     for col, w in zip(t.columns, widths):
         col.width = w  # the grid: LibreOffice lays out by it, Word by the cell widths
@@ -176,6 +176,14 @@ def _stories(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
         doc.labelled("【摘要】", s.gist)
 
 
+TABLE_GIST_CHARS = 40
+
+
+def _short(gist: str) -> str:
+    text = gist.rstrip("…")
+    return gist if len(text) <= TABLE_GIST_CHARS else text[:TABLE_GIST_CHARS] + "…"
+
+
 def _negatives(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
     doc.heading(heading)
     if not data.negatives:
@@ -188,10 +196,13 @@ def _negatives(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
                   "尚未处置的为“待研判”。")
     for line in data.facts["handling"]:
         doc.paragraph(line)
+    # Up to 30 tall rows: rows may split across pages (kept whole, each pushed the next to a new page and
+    # left pages half blank), the event column gets most of the width, and the gist is shorter than the
+    # 热点事件 section prints.
     table(doc, ["序号", "事件及摘要", "首发来源及时间", "负面条数", "处置状态", "责任单位"],
-          [[i, f"{s.title}\n{s.gist}", f"{s.first_source}\n{_when(s)}", s.negative_items,
+          [[i, f"{s.title}\n{_short(s.gist)}", f"{s.first_source}\n{_when(s)}", s.negative_items,
             s.handling or "未记录", s.unit or "—"] for i, s in enumerate(data.negatives, 1)],
-          [10, 60, 28, 14, 22, 22], left=(1,))
+          [9, 80, 25, 12, 16, 14], left=(1,), split_rows=True)
 
 
 def _publicity(doc: OfficialDocument, data: BriefingData, heading: str) -> None:

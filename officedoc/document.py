@@ -165,6 +165,16 @@ class OfficialDocument:
             tt.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
             tt.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
             tt.paragraph_format.first_line_indent = None
+        # Table text sits off the page's line grid: snapped, every table line takes the body's 28.95 pt
+        # pitch and a table runs to twice its height. A template that says otherwise is left as it is.
+        ppr = styles["Table Text"].element.get_or_add_pPr()
+        if ppr.find(qn("w:snapToGrid")) is None:
+            snap = OxmlElement("w:snapToGrid")
+            snap.set(qn("w:val"), "0")
+            ppr.insert_element_before(
+                snap, "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
     def _setup_font_table(self) -> None:
         """Declare each Chinese font with its fallback (w:altName), so Word substitutes sensibly."""
@@ -352,8 +362,9 @@ class OfficialDocument:
         set_run_font(run, self.style_font("Normal"))
         run.add_break(WD_BREAK.PAGE)
 
-    def table(self, header: list[str], rows: list[list[str]], *, widths=None):
-        """A grid table whose header row repeats on every page and whose rows do not split."""
+    def table(self, header: list[str], rows: list[list[str]], *, widths=None, split_rows: bool = False):
+        """A grid table whose header row repeats on every page. Rows do not split across pages unless
+        `split_rows`: a long list of tall rows would otherwise leave pages half blank."""
         style = "Table Text" if "Table Text" in self._style_names() else "Normal"
         t = self.document.add_table(rows=1 + len(rows), cols=len(header))
         if "Table Grid" in self._style_names():
@@ -362,7 +373,8 @@ class OfficialDocument:
         for r, values in enumerate([header] + [list(map(str, row)) for row in rows]):
             row = t.rows[r]
             trpr = row._tr.get_or_add_trPr()
-            trpr.append(OxmlElement("w:cantSplit"))
+            if r == 0 or not split_rows:
+                trpr.append(OxmlElement("w:cantSplit"))
             if r == 0:
                 trpr.append(OxmlElement("w:tblHeader"))
             for c, value in enumerate(values):
