@@ -137,3 +137,33 @@ def test_page_creates_a_case_as_clue_when_incomplete(page_db):
         case = CaseStore(store).search(text="黄山毛峰")[0]
         assert (case["state"], case["ip_type"], case["year"]) == ("clue", "geographical_indication", datetime.now().year)
         assert {"authority", "facts", "outcome", "significance", "sources"} <= set(case["gaps"])
+    # the form starts empty again, so pressing 新建 twice cannot add the same case twice
+    assert at.text_input(key="cb_n_title").value == "" and at.selectbox(key="cb_n_ip").value != "geographical_indication"
+    _button(at, "新建").click().run()
+    assert any("案件名称" in e.value or "标题" in e.value for e in at.error)
+    with Store(path) as store:
+        assert len(CaseStore(store).search(text="黄山毛峰")) == 1
+
+
+def test_a_refused_case_keeps_what_was_typed(page_db):
+    at = _app()
+    at.text_input(key="cb_n_title").input("")
+    at.text_area(key="cb_n_src").input("不是链接")
+    at.text_input(key="cb_n_auth").input("芜湖市市场监督管理局")
+    _button(at, "新建").click().run()
+    assert at.error and at.text_input(key="cb_n_auth").value == "芜湖市市场监督管理局"
+
+
+def test_local_single_user_is_told_why_approval_needs_a_second_account(page_db):
+    path, ids = page_db
+    with Store(path) as store:
+        cs = CaseStore(store)
+        mine = create_case(cs, dict(BASE, title="某商标侵权行政处罚案"), actor=users.LOCAL_USER.username)
+        move(cs, mine, "submit", actor=users.LOCAL_USER.username, role="editor")
+    at = _app()
+    at.selectbox(key="cb_case").set_value(mine).run()
+    at.selectbox(key="cb_action").set_value("approve").run()
+    _button(at, "执行").click().run()
+    assert any("提交人" in e.value and "users add" in e.value for e in at.error)
+    with Store(path) as store:
+        assert CaseStore(store).get(mine)["state"] == "review"

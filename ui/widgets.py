@@ -48,10 +48,11 @@ def md_escape(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m.group(1) + _WORD_JOINER, escaped).replace("@", _WORD_JOINER + "@")
 
 
-def safe_url(url: Any) -> str | None:
-    """Only web links become clickable; javascript:, data: and the like do not."""
+def safe_url(url: Any) -> str:
+    """Only web links become clickable; javascript:, data: and the like do not. "" (not None) for the rest:
+    a link column shows an empty cell for it, and a grey "None" for None."""
     u = str(url or "").strip()
-    return u if is_web_url(u) else None
+    return u if is_web_url(u) else ""
 
 
 def polarity_label(p: Any) -> str:

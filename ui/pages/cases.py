@@ -69,6 +69,13 @@ st.caption(f"当前用户：{user.label}" + ("" if role else f"。{READ_ONLY}"))
 
 if msg := st.session_state.pop("cb_message", None):
     st.success(msg)
+# After a case is created its form starts empty (cleared here, before the widgets exist), so a second
+# click cannot add the same case twice; after a refusal the typed text stays for correcting.
+NEW_CASE_KEYS = ("cb_n_title", "cb_n_ip", "cb_n_ch", "cb_n_auth", "cb_n_region", "cb_n_year", "cb_n_facts",
+                 "cb_n_outcome", "cb_n_sig", "cb_n_src")
+if st.session_state.pop("cb_new_clear", False):
+    for k in NEW_CASE_KEYS:
+        st.session_state.pop(k, None)
 
 tab_list, tab_clues, tab_cov, tab_release = st.tabs(["案例库", "候选线索", "覆盖情况", "编发"])
 
@@ -111,9 +118,14 @@ with tab_list:
                 except (workflow.WorkflowError, ValueError) as e:
                     st.error(str(e))
                 else:
+                    st.session_state["cb_new_clear"] = True
                     _done(f"已新建 {new_id}")
     st.caption(f"共 {len(cases)} 件")
-    st.dataframe(_cases_frame(cases), hide_index=True, width="stretch")
+    if cases:
+        st.dataframe(_cases_frame(cases), hide_index=True, width="stretch")
+    else:
+        st.info("没有符合条件的案例。" if cs.count_by_state() else "案例库还是空的：可新建案例、在“候选线索”中从舆情条目发现，"
+                "或用 python -m casebook import 导入。")
 
     if cases:
         case_id = st.selectbox("查看案例", [c["id"] for c in cases],
@@ -208,7 +220,10 @@ with tab_list:
                     moved = _write("case.move", case["id"], {"action": action, "note": note}, workflow.move, store,
                                    case["id"], action, actor=actor, role=role, note=note)
                 except workflow.WorkflowError as e:
-                    st.error(str(e))
+                    hint = ("（本机单用户模式只有一个操作人，而审核须由提交人以外的人完成：请管理员用 "
+                            "python -m monitor users add 为编辑和审核人各建账号后登录办理。）"
+                            if action == "approve" and user.username == users.LOCAL_USER.username else "")
+                    st.error(f"{e}{hint}")
                 else:
                     _done(f"{moved['id']} 已{workflow.MOVES[action].label}：{state_label(moved['state'])}")
         elif role:
@@ -235,7 +250,10 @@ with tab_clues:
         else:
             _done(f"新建线索 {len(found)} 条")
     clues = cs.search(states=["clue"])
-    st.dataframe(_cases_frame(clues), hide_index=True, width="stretch")
+    if clues:
+        st.dataframe(_cases_frame(clues), hide_index=True, width="stretch")
+    else:
+        st.info("暂无候选线索。")
 
 # -- 覆盖情况 -----------------------------------------------------------------------
 with tab_cov:

@@ -44,7 +44,8 @@ view = pd.DataFrame({
 st.dataframe(view.style.apply(lambda r: ["background-color: #fde0dc" if r["超期"] else "" for _ in r], axis=1),
              hide_index=True, key="handling_table")
 
-labels = {int(r.story_id): f"[{r.state_label}] {r.title[:60]}" for r in frame.itertuples()}
+# No state in the label: the browser keeps a chosen option's old text after a move (the state is shown below).
+labels = {int(r.story_id): f"{r.title[:60]}（{r.source}）" for r in frame.itertuples()}
 chosen = st.selectbox("办理", list(labels), index=None, format_func=lambda i: labels.get(i, str(i)), key="handle_pick",
                       placeholder="选择一个事件查看处置记录并办理")
 if chosen is None:
@@ -60,7 +61,7 @@ if hist:
         "时间": [widgets.to_local(h["at"]) for h in hist], "操作人": [h["actor"] for h in hist],
         "动作": [handling.ACTIONS.get(h["action"], h["action"]) for h in hist],
         "状态": [f"{handling.STATES[h['from_state']]} → {handling.STATES[h['to_state']]}" for h in hist],
-        "承办单位": [h["unit"] for h in hist], "说明": [h["note"] or h["reason"] for h in hist],
+        "承办单位": [h["unit"] or "" for h in hist], "说明": [h["note"] or h["reason"] or "" for h in hist],
         "链接": [widgets.safe_url(h["link"]) for h in hist]}), hide_index=True, key="handling_history",
         column_config={"链接": st.column_config.LinkColumn(display_text="回应链接")})
 else:
