@@ -18,6 +18,7 @@ from casebook.models import DETAIL_LEVELS, EDITABLE, gap_labels, gaps_of, normal
     parse_source_line, state_label
 from monitor.case_store import CaseStore
 from monitor.queries import to_beijing_iso
+from monitor.users import actor_label
 from monitor.store import Store, now_iso
 
 ROLES = {"editor": "编辑", "reviewer": "审核人", "admin": "管理员"}
@@ -277,7 +278,7 @@ def decide_flag(store: Store | CaseStore, flag_id: int, decision: str, *, actor:
 
 def history(store: Store | CaseStore, case_id: str) -> list[dict[str, str]]:
     """A case's events as the 审核记录 table shows them: Beijing time and Chinese names."""
-    return [{"时间": (to_beijing_iso(e["at"]) or "")[:16].replace("T", " "), "操作人": e["actor"],
+    return [{"时间": (to_beijing_iso(e["at"]) or "")[:16].replace("T", " "), "操作人": actor_label(e["actor"]),
              "角色": ROLES.get(e["role"], e["role"]), "操作": EVENT_LABELS.get(e["action"], e["action"]),
              "从": state_label(e["from_state"] or ""), "到": state_label(e["to_state"] or ""), "说明": e["note"]}
             for e in _cs(store).events(case_id)]

@@ -84,13 +84,13 @@ def _num(raw: Mapping[str, Any], key: str, default: float, lo: float, hi: float,
         try:
             v = float(v)
         except ValueError:
-            raise RuleError(f"{what}（{key}）必须是数字，收到 {v!r}") from None
+            raise RuleError(f"{what}必须是数字，收到 {v!r}") from None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-        raise RuleError(f"{what}（{key}）必须是数字，收到 {v!r}")
+        raise RuleError(f"{what}必须是数字，收到 {v!r}")
     if integer and v != int(v):
-        raise RuleError(f"{what}（{key}）必须是整数，收到 {v!r}")
+        raise RuleError(f"{what}必须是整数，收到 {v!r}")
     if not lo <= v <= hi:
-        raise RuleError(f"{what}（{key}）应在 {lo:g}–{hi:g} 之间，收到 {v:g}")
+        raise RuleError(f"{what}应在 {lo:g}–{hi:g} 之间，收到 {v:g}")
     return int(v) if integer else float(v)
 
 
@@ -99,19 +99,19 @@ def _words(raw: Mapping[str, Any], key: str, what: str, required: bool) -> list[
     if isinstance(v, str):
         v = re.split(r"[,，、\n]+", v)
     if not isinstance(v, (list, tuple)) or not all(isinstance(w, str) for w in v):
-        raise RuleError(f"{what}（{key}）应是词语列表")
+        raise RuleError(f"{what}应是词语列表")
     words = list(dict.fromkeys(w.strip() for w in v if w.strip()))
     if required and not words:
-        raise RuleError(f"{what}（{key}）至少需要一个词")
+        raise RuleError(f"{what}至少需要一个词")
     if too_long := [w for w in words if len(w) > 50]:
-        raise RuleError(f"{what}（{key}）中的词过长（最多 50 字）：{too_long[0][:20]}…")
+        raise RuleError(f"{what}中的词过长（最多 50 字）：{too_long[0][:20]}…")
     return words
 
 
 def _bool(raw: Mapping[str, Any], key: str, default: bool, what: str) -> bool:
     v = raw.get(key, default)
     if not isinstance(v, bool):
-        raise RuleError(f"{what}（{key}）应是 true 或 false，收到 {v!r}")
+        raise RuleError(f"{what}应是 true 或 false，收到 {v!r}")
     return v
 
 
@@ -125,8 +125,10 @@ _PARAMS: dict[str, set[str]] = {
 
 def parse_params(kind: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validated params with defaults filled in, or RuleError."""
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise RuleError(f"未知的规则类型 {kind!r}；可用：{', '.join(KINDS)}")
+    if raw is not None and not isinstance(raw, Mapping):
+        raise RuleError(f"规则参数（params）应为键值表，收到 {raw!r}"[:200])
     raw = dict(raw or {})
     if unknown := set(raw) - _PARAMS[kind]:
         raise RuleError(f"{KINDS[kind]}规则不认识这些设置：{', '.join(sorted(unknown))}；"
@@ -188,6 +190,8 @@ def format_hours(hours: tuple[time, time] | None) -> str:
 
 
 def parse_delivery(raw: Mapping[str, Any] | None, known_channels: set[str] | None = None) -> Delivery:
+    if raw is not None and not isinstance(raw, Mapping):
+        raise RuleError(f"发送设置（delivery）应为键值表，收到 {raw!r}"[:200])
     raw = dict(raw or {})
     allowed = {"channels", "mode", "digest_minutes", "hours", "weekends", "dedup_minutes"}
     if unknown := set(raw) - allowed:

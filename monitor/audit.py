@@ -73,7 +73,7 @@ def entries(store: Store, *, limit: int = 200, actor: str | None = None, action:
     rows = users.audit_log(store, limit=limit, actor=actor, action=action, since=since)
     return pd.DataFrame({
         "时间": [notify.local_time(r["at"]) for r in rows],
-        "操作人": [r["actor"] for r in rows],
+        "操作人": [users.actor_label(r["actor"]) for r in rows],
         "角色": [users.ROLE_LABELS.get(r["role"], r["role"] or "—") for r in rows],
         "操作": [action_label(r["action"]) for r in rows],
         "对象": [r["target"] for r in rows],

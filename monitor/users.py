@@ -102,6 +102,11 @@ class User:
 LOCAL_USER = User(id=0, username="local", role="admin", display_name="本机单用户模式")
 
 
+def actor_label(name: str) -> str:
+    """A recorded actor as staff read it: the local single user is 本机用户, not the code name `local`."""
+    return "本机用户" if name == LOCAL_USER.username else name
+
+
 def can(user: User | None, action: str) -> bool:
     if action not in ACTIONS:
         raise KeyError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")

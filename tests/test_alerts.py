@@ -292,6 +292,10 @@ def test_firings_outside_the_window_are_held_for_its_opening(fresh_store, frozen
     ("watchword", {"words": ["专利"]}, {"mode": "hourly"}, "realtime 或 digest"),
     ("watchword", {"words": ["专利"]}, {"digest_minutes": 1}, "汇总间隔"),
     ("watchword", {"words": ["专利"]}, {"channel": ["x"]}, "不认识"),
+    (["spike"], {}, {}, "未知的规则类型"),
+    ("spike", "count=3", {}, "应为键值表"),
+    ("watchword", {"words": ["专利"]}, 5, "应为键值表"),
+    ("spike", {"count": 0}, {}, "^条数阈值应在 2–10000 之间"),         # no parameter code in the message
 ])
 def test_malformed_rule_settings_are_refused_with_a_message(kind, params, delivery, message):
     with pytest.raises(RuleError, match=message):

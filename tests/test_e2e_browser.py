@@ -145,6 +145,24 @@ def test_admin_rejudges_the_sample_on_the_model_page(server):
             browser.close()
 
 
+def test_saving_a_rule_keeps_the_rules_tab_open(server):
+    """A message that appears above st.tabs after a save must not send the admin back to the first tab."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(server + "alerts", wait_until="domcontentloaded")
+            _sign_in_if_asked(page, '[role="tab"]')
+            page.get_by_role("tab", name="预警规则").click()
+            page.get_by_label("规则名称").fill("浏览器测试规则")
+            page.get_by_role("button", name="保存规则").click()
+            page.get_by_text("已保存规则「浏览器测试规则」").first.wait_for(timeout=90_000)
+            tab = page.get_by_role("tab", name="预警规则")
+            assert tab.get_attribute("aria-selected") == "true"
+        finally:
+            browser.close()
+
+
 HOSTILE_TITLE = "<b>粗</b> **芜湖** [点我](http://evil.example) 详见 www.evil.example 或 a@evil.example #话题#"
 
 

@@ -515,9 +515,19 @@ def _flash(kind: str, msg: str) -> None:
 
 
 def show_flash() -> None:
+    box = st.container()       # always there: see `show_message`
     if flash := st.session_state.pop("flash", None):
         kind, msg = flash
-        (st.success if kind == "ok" else st.error)(msg)
+        (box.success if kind == "ok" else box.error)(msg)
+
+
+def show_message(key: str) -> None:
+    """Show, once, the message a write left under `key` before its rerun. The slot exists on every run:
+    an element that appears above st.tabs only sometimes makes the browser reopen the first tab, so
+    staff who saved on the second tab would lose sight of what they saved (seen in Chromium)."""
+    box = st.container()
+    if msg := st.session_state.pop(key, None):
+        box.success(msg, icon=":material/check_circle:")
 
 
 VIEW_ACTIONS = ("handle", "edit_cases")

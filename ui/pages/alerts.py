@@ -16,8 +16,7 @@ store = state.store(db)
 user = auth.page_user(store, settings)
 
 st.title("预警")
-if msg := st.session_state.pop("alerts_message", None):
-    st.success(msg, icon=":material/check_circle:")
+widgets.show_message("alerts_message")
 
 try:
     config = notify.NotifyConfig.load()
@@ -130,8 +129,12 @@ with tab_rules:
                                                   value="，".join(p["sources"]), key=k + "sources")
             st.caption("发送")
             known = notify.channel_names(config)
-            chosen = st.multiselect("渠道（看板始终接收）", known, default=[c for c in d["channels"] if c in known],
-                                    key=k + "channels")
+            if known:
+                chosen = st.multiselect("渠道（看板始终接收）", known, default=[c for c in d["channels"] if c in known],
+                                        key=k + "channels", placeholder="选择发送渠道")
+            else:
+                chosen = []
+                st.caption("尚未配置发送渠道（邮件或群机器人，见“发送渠道”），预警只在看板上显示。")
             a, b, c = st.columns(3)
             mode = a.radio("方式", list(alerts.MODES), format_func=alerts.MODES.get, horizontal=True,
                            index=list(alerts.MODES).index(d["mode"]), key=k + "mode")

@@ -67,8 +67,7 @@ actor = user.username
 READ_ONLY = widgets.refusal(user, "新建、编辑或流转案例", "编辑或管理员")
 st.caption(f"当前用户：{user.label}" + ("" if role else f"。{READ_ONLY}"))
 
-if msg := st.session_state.pop("cb_message", None):
-    st.success(msg)
+widgets.show_message("cb_message")
 # After a case is created its form starts empty (cleared here, before the widgets exist), so a second
 # click cannot add the same case twice; after a refusal the typed text stays for correcting.
 NEW_CASE_KEYS = ("cb_n_title", "cb_n_ip", "cb_n_ch", "cb_n_auth", "cb_n_region", "cb_n_year", "cb_n_facts",

@@ -18,8 +18,7 @@ store = state.store(db)
 user = auth.page_user(store, settings)
 
 st.title("信息源")
-if msg := st.session_state.pop("sources_message", None):
-    st.success(msg, icon=":material/check_circle:")
+widgets.show_message("sources_message")
 health, problem = state.source_health(db, str(settings.sources_file), settings.rsshub_base,
                                       settings.stall_minutes, state.tick(settings))
 if problem:
@@ -46,7 +45,7 @@ def collect_progress() -> None:
     if req is None:
         return
     label = request_store.STATUS_ZH.get(req["status"], req["status"])
-    line = f"立即采集（{req['requested_by']} 发起）：{label}"
+    line = f"立即采集（{users.actor_label(req['requested_by'])}发起）：{label}"
     if req["status"] in ("running", "done", "failed") and req["total"]:
         line += f"，{req['done']}/{req['total']} 个信息源，新增 {req['new']} 条，失败 {req['failed']} 个"
         st.progress(min(1.0, req["done"] / req["total"]))
