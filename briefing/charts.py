@@ -42,9 +42,9 @@ def bar_chart(frame: pd.DataFrame, field: str, title: str, axis_title: str, limi
     """Horizontal bars of `count` by `field`, largest first."""
     data = frame[[field, "count"]].head(limit)
     chart = alt.Chart(data).mark_bar(color=BAR_COLOR).encode(
-        y=alt.Y(f"{field}:N", title=axis_title, sort="-x"),
+        y=alt.Y(f"{field}:N", title=axis_title, sort="-x", axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("count:Q", title="信息量（条）", axis=alt.Axis(tickMinStep=1, format="d")),
-    ).properties(height=max(60, 20 * len(data)))
+    ).properties(height=alt.Step(20))   # a band per bar: a fixed height was squeezed when the page resized it
     text = chart.mark_text(align="left", dx=3, fontSize=11).encode(text="count:Q")
     return _style(alt.layer(chart, text), title)
 

@@ -171,7 +171,8 @@ def period_tiles(ov: Mapping[str, Mapping[str, Any]]) -> None:
 def trend_chart(frame: pd.DataFrame) -> alt.Chart:
     data = frame.assign(倾向=frame["polarity"].map(polarity_label))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonthdate(day):T", title="日期", axis=alt.Axis(format="%m-%d")),
+        x=alt.X("yearmonthdate(day):T", title="日期",
+                axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
         y=alt.Y("count:Q", title="信息量", stack=True),
         color=alt.Color("倾向:N", title="倾向", scale=alt.Scale(domain=list(POLARITY_COLORS),
                                                               range=list(POLARITY_COLORS.values()))),

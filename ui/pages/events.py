@@ -34,7 +34,9 @@ if not daily.empty:
     daily = daily.assign(事件=daily["story_id"].map(names), 日期=pd.to_datetime(daily["day"]))
     st.subheader("热度走势（前 8 个事件，每日报道数）")
     st.altair_chart(alt.Chart(daily).mark_line(point=True).encode(
-        x=alt.X("yearmonthdate(日期):T", title="日期", axis=alt.Axis(format="%m-%d")),
+        # one tick a day: over two or three days Vega ticks every 12 hours and prints each date twice
+        x=alt.X("yearmonthdate(日期):T", title="日期",
+                axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
         y=alt.Y("count:Q", title="报道数"), color=alt.Color("事件:N", title="事件"),
         tooltip=["事件", alt.Tooltip("yearmonthdate(日期):T", title="日期"), alt.Tooltip("count:Q", title="报道数")],
     ).properties(height=280), width="stretch")
