@@ -100,11 +100,14 @@ class NotifyConfig:
     def load(cls, path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> "NotifyConfig":
         """config.local.toml (or $OPINION_CONFIG), its `*_env` references and OPINION_SMTP_* resolved from `env`.
 
-        A missing file is not an error: alerts then go to the dashboard only.
+        A missing default file is not an error: alerts then go to the dashboard only. A file named
+        explicitly (`path`) that does not exist is one: a typo must not silently turn notification off.
         """
         env = os.environ if env is None else env
         p = Path(path) if path is not None else Path(env.get(ENV_CONFIG) or DEFAULT_CONFIG)
         doc: dict[str, Any] = {}
+        if path is not None and not p.exists():
+            raise NotifyConfigError(f"{p}: 通知配置文件不存在")
         if p.exists():
             try:
                 doc = tomllib.loads(p.read_text(encoding="utf-8"))

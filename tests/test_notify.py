@@ -320,7 +320,10 @@ def test_config_file_with_secrets_from_the_environment(tmp_path):
     assert "s3cret" not in repr(cfg) and "x=1" not in repr(cfg)
     assert cfg.channels["群"].url.endswith("x=1")
     assert all("x=1" not in c["target"] for c in notify.describe_channels(cfg))
-    assert notify.NotifyConfig.load(tmp_path / "absent.toml", env={}).channels == {}
+    # no config file at the default place: dashboard only; a file named explicitly must exist
+    assert notify.NotifyConfig.load(env={"OPINION_CONFIG": str(tmp_path / "absent.toml")}).channels == {}
+    with pytest.raises(notify.NotifyConfigError, match="不存在"):
+        notify.NotifyConfig.load(tmp_path / "absent.toml", env={})
 
 
 @pytest.mark.parametrize("raw, message", [
