@@ -49,6 +49,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256
 MAX_FAILURES = 5                 # wrong passwords allowed within FAILURE_WINDOW ...
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)  # ... before the name is locked this long after the last one
@@ -131,6 +132,8 @@ def check_username(username: str) -> str:
 def check_password(password: str, username: str = "") -> str:
     if len(password or "") < MIN_PASSWORD:
         raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    if len(password) > MAX_PASSWORD:      # a pasted file is a mistake, and hashing megabytes ties up the server
+        raise UserError(f"密码最多 {MAX_PASSWORD} 个字符")
     if username and password.strip().lower() == username.strip().lower():
         raise UserError("密码不能与用户名相同")
     return password

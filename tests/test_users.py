@@ -39,6 +39,7 @@ def test_password_is_stored_as_argon2id_hash_and_verifies(fresh_store, admin, fr
     ("bob", "bob", "admin", "至少"),
     ("bobbybob", "BobbyBob", "admin", "不能与用户名相同"),
     ("bob", PW, "root", "角色"),
+    ("bob", "长" * 257, "admin", "最多 256"),
 ])
 def test_bad_account_input_is_refused_with_a_message(fresh_store, frozen_now, name, password, role, message):
     with pytest.raises(UserError, match=message):
