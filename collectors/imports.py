@@ -501,6 +501,9 @@ def manual_item(url: str, title: str, text: str = "", time: Any = None, platform
         problems.append(f"标题过长（超过 {MAX_TITLE_CHARS} 字）")
     if len(text) > MAX_FIELD_CHARS:
         problems.append(f"正文过长（超过 {MAX_FIELD_CHARS} 字）")
+    # Exports keep platform names as written; one typed in by hand that means nothing is a typo.
+    if (platform or "").strip() and normalise_platform(platform) not in PLATFORM_NAMES:
+        problems.append(f"平台 {platform.strip()[:20]!r} 不认识（可用：{'、'.join(PLATFORM_NAMES)}，或微博、公众号等常见名称）")
     published = None
     if time not in (None, ""):
         published = parse_cn_datetime(time)

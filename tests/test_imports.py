@@ -182,6 +182,7 @@ def test_manual_item_valid():
     (("https://a.example.cn/1", ""), "请填写标题"),
     (("https://a.example.cn/1", "标题", "", "下周"), "无法识别"),
     (("https://a.example.cn/1", "标题", "", "2030-01-01"), "不能晚于现在"),
+    (("https://a.example.cn/1", "标题", "", "", "marsnet"), "平台 'marsnet' 不认识"),
 ])
 def test_manual_item_rejects_bad_input(args, expect):
     with pytest.raises(ManualEntryError, match=expect):
