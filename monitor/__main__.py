@@ -11,12 +11,15 @@ import logging
 import sys
 from pathlib import Path
 
-from monitor import queries
+from monitor import queries, users
 from monitor.cli import run_command
 from monitor.sample import SampleError, build_sample_file, load_sample, remove_sample
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 from sentiment.judgement import REVIEW_P
+
+
+HANDLE_USER = "cli"     # who a handling move made here is recorded as when --user is not given
 
 
 class CliError(Exception):
@@ -183,6 +186,10 @@ def cmd_handle(args: argparse.Namespace) -> int:
         raise CliError(f"an ACTION is needed: {', '.join(handling.ACTIONS)}")
     with _open(settings, must_exist=True) as store:
         try:
+            users.check_actor(store, args.user, default=HANDLE_USER)
+        except users.UserError as e:
+            raise CliError(str(e)) from None
+        try:
             move = handling.transition(store, item_id, args.action, args.user, unit=args.to or "",
                                        due=args.due, note=args.note or "", link=args.link or "",
                                        reason=args.reason or "")
@@ -254,7 +261,8 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--note", help="response or closing note")
     h.add_argument("--link", help="response link (http/https)")
     h.add_argument("--reason", help="why no handling is needed (dismiss), or why reopened")
-    h.add_argument("--user", default="cli", help="who acts (recorded in the history)")
+    h.add_argument("--user", default=HANDLE_USER, help="who acts (recorded in the history; an account name "
+                   "once accounts exist)")
     h.add_argument("--state", action="append", help="list: only this state (repeatable)")
     h.add_argument("--days", type=int, default=30, help="list: negative stories of the last N days")
     h.set_defaults(func=cmd_handle)

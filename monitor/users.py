@@ -151,6 +151,20 @@ def has_users(store: Store) -> bool:
     return user_store.count_users(store) > 0
 
 
+def check_actor(store: Store, name: str, *, default: str = "") -> str:
+    """A name a command records as who acted. Once accounts exist it must be an active account (or the
+    command's own `default` marker), so a typo does not put a stranger into the history."""
+    name = (name or "").strip()
+    if not name:
+        raise UserError("请给出操作人（--user）")
+    if name == default or not has_users(store):
+        return name
+    row = user_store.user_by_name(store, name)
+    if row is None or not User.from_row(row).active:
+        raise UserError(f"没有名为 {name} 的在用账号；已有账号时 --user 须为账号名（python -m monitor users list）")
+    return name
+
+
 def add_user(store: Store, username: str, password: str, role: str, *, actor: User | str,
              now: datetime, display_name: str = "") -> User:
     name = check_username(username)

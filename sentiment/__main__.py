@@ -128,6 +128,7 @@ def _evaluate(args) -> int:
 def _correct(args) -> int:
     from monitor.settings import Settings
     from monitor.store import Store, StoreError
+    from monitor.users import check_actor
 
     changes = [("negative", args.negative), ("ip_type", args.ip_type), ("topic", args.topic)]
     changes = [(f, v) for f, v in changes if v is not None]
@@ -140,6 +141,7 @@ def _correct(args) -> int:
         return 2
     try:
         with Store(path) as store:
+            check_actor(store, args.user)
             with store.atomic():
                 ids = [store.apply_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
     except (KeyError, ValueError, StoreError) as e:

@@ -209,3 +209,24 @@ def test_training_commands_read_the_confirmations(fresh_store, db_path):
     assert p.returncode == 0, p.stderr.decode()
     corr = json.loads(p.stdout)["corrections"]
     assert corr["total"] == 1 and corr["by_field"] == {"confirmed": 1}
+
+
+def test_cli_names_an_account_once_accounts_exist(db_path):
+    """With accounts, --user must be one (a typo would put a stranger into the history); the default marker
+    `cli` stays usable, and without accounts any name is recorded as given."""
+    from monitor import users
+    with Store(db_path) as s:
+        item = new_item(s, 1)
+    assert cli("handle", str(item), "assign", "--to", "合肥", "--due", "3d", "--user", "随便谁", db=db_path).returncode == 0
+    with Store(db_path) as s:
+        users.add_user(s, "zhangsan", "a long password", "handler", actor="cli:test", now=NOW)
+    r = cli("handle", str(item), "respond", "--note", "已回应", "--user", "zhangsan1", db=db_path)
+    assert r.returncode == 2 and "没有名为 zhangsan1 的在用账号" in r.stderr
+    assert cli("handle", str(item), "respond", "--note", "已回应", "--user", "zhangsan", db=db_path).returncode == 0
+    assert cli("handle", str(item), "close", db=db_path).returncode == 0
+    with Store(db_path, readonly=True) as s:
+        assert [h["actor"] for h in handling.history(s, item)] == ["随便谁", "zhangsan", "cli"]
+    p = subprocess.run([sys.executable, "-m", "sentiment", "correct", "--id", str(item), "--negative", "no",
+                        "--user", "nobody", "--db", str(db_path)], cwd=ROOT, capture_output=True, text=True,
+                       encoding="utf-8", timeout=120)
+    assert p.returncode == 2 and "nobody" in p.stderr and "Traceback" not in p.stderr
