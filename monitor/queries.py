@@ -106,7 +106,11 @@ def _count(store: Store, start: str, end: str) -> tuple[int, int]:
 # The 疑似负面 band in SQL, the one place it is written. REVIEW_P is a literal, not a bound parameter,
 # because SQLite uses the partial index ix_items_suspect (migration 0023) only when a query repeats its
 # condition.
-SUSPECT_SQL = f"(negative = 0 AND p_negative >= {float(REVIEW_P)!r})"
+# An item staff have already ruled on (negative, topic or tone corrected) is no longer 疑似: they looked.
+SUSPECT_SQL = (f"(negative = 0 AND p_negative >= {float(REVIEW_P)!r} AND NOT EXISTS (SELECT 1 FROM corrections c "
+               "WHERE c.item_key = items.key AND c.field IN ('negative', 'topic', 'polarity')))")
+# The item list's SELECT: the stored columns and whether the row is 疑似 by the rule above.
+LIST_SELECT = ", ".join(LIST_COLUMNS) + f", {SUSPECT_SQL} AS suspect"
 
 
 def _suspect(store: Store, start: str, end: str) -> int:
@@ -214,7 +218,7 @@ def window_bounds(days: int, now: datetime | None = None) -> tuple[datetime, dat
 def latest_negative(store: Store, limit: int = 10) -> pd.DataFrame:
     """The newest items flagged negative, newest first (columns as in `item_list`)."""
     rows = store.conn.execute(
-        f"SELECT {', '.join(LIST_COLUMNS)} FROM items WHERE negative = 1 "
+        f"SELECT {LIST_SELECT} FROM items WHERE negative = 1 "
         "ORDER BY published_at DESC, id DESC LIMIT ?", (max(1, min(int(limit), 200)),)).fetchall()
     return _list_frame(rows)
 
@@ -362,8 +366,8 @@ HANDLING_STATE_SQL = ("coalesce((SELECT h.state FROM handling h WHERE h.story_id
 
 
 def _list_frame(rows: Iterable[sqlite3.Row]) -> pd.DataFrame:
-    frame = _frame(rows, LIST_COLUMNS)
-    for col in ("published_estimated", "negative", "is_sample"):
+    frame = _frame(rows, (*LIST_COLUMNS, "suspect"))
+    for col in ("published_estimated", "negative", "is_sample", "suspect"):
         frame[col] = frame[col].astype("boolean")
     frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True).dt.tz_convert(BEIJING)
     return frame
@@ -406,7 +410,7 @@ def item_list(store: Store, f: ItemFilter, now: datetime | None = None) -> ItemP
                                args + [COUNT_CAP + 1]).fetchone()[0]
     capped = total > COUNT_CAP
     rows = store.conn.execute(
-        f"SELECT {', '.join(LIST_COLUMNS)} FROM {table}{where} ORDER BY published_at DESC, id DESC LIMIT ?",
+        f"SELECT {LIST_SELECT} FROM {table}{where} ORDER BY published_at DESC, id DESC LIMIT ?",
         args + [f.limit]).fetchall()
     if capped:
         total = COUNT_CAP
@@ -484,6 +488,7 @@ def item_detail(store: Store, item_id: int) -> dict | None:
     if row is None:
         return None
     d = item_row(row)
+    d["suspect"] = bool(store.conn.execute(f"SELECT {SUSPECT_SQL} FROM items WHERE id = ?", (d["id"],)).fetchone()[0])
     d["published_at_local"] = to_beijing_iso(d["published_at"])
     d["fetched_at_local"] = to_beijing_iso(d["fetched_at"])
     if isinstance(d.get("schemes"), str):

@@ -326,6 +326,17 @@ def test_suspect_filter_lists_likely_negative_items_the_flag_missed(fresh_store)
     assert names() == {"flagged", "suspect", "edge", "unlikely", "calm"}
     # Off-topic items are capped below the band, so it never lists them.
     assert OFF_TOPIC_P_CAP < REVIEW_P
+    # An item staff have ruled on is not 疑似 any more, in the list, its column and the detail; the overview
+    # count agrees. A correction of the IP type alone is no ruling on the verdict.
+    ids = {r.title: int(r.id) for r in queries.item_list(fresh_store, ItemFilter()).rows.itertuples()}
+    fresh_store.apply_correction(ids["suspect"], "negative", "no", "甲", "")
+    fresh_store.apply_correction(ids["edge"], "ip_type", "商标", "甲", "")
+    assert names(suspect_only=True) == {"edge"}
+    rows = queries.item_list(fresh_store, ItemFilter()).rows.set_index("title")["suspect"]
+    assert rows.to_dict() == {"flagged": False, "suspect": False, "edge": True, "unlikely": False, "calm": False}
+    assert queries.item_detail(fresh_store, ids["suspect"])["suspect"] is False
+    assert queries.item_detail(fresh_store, ids["edge"])["suspect"] is True
+    assert queries.overview(fresh_store, now=NOW)["today"]["suspect"] == 1
 
 
 def test_overview_counts_suspect_items_through_their_partial_index(fresh_store, monkeypatch):

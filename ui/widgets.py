@@ -17,7 +17,7 @@ import streamlit as st
 from collectors.base import is_web_url
 from monitor import queries, users
 from monitor.settings import Settings
-from sentiment.judgement import REVIEW_P, is_suspect
+from sentiment.judgement import REVIEW_P
 from ui import state
 
 POLARITY_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
@@ -382,9 +382,9 @@ def table_frame(rows: pd.DataFrame) -> pd.DataFrame:
         "标题": rows["title"],
         "信息源": rows["source"],
         "平台": rows["platform"].map(platform_label),
-        "倾向": [tone_label(p, t) + ("（疑似负面）" if is_suspect(bool(n), q) else "")
-                 for p, t, n, q in zip(rows["polarity"], rows.get("topic", [None] * len(rows)), rows["negative"],
-                                       rows["p_negative"])],
+        "倾向": [tone_label(p, t) + ("（疑似负面）" if s is not pd.NA and s else "")
+                 for p, t, s in zip(rows["polarity"], rows.get("topic", [None] * len(rows)),
+                                    rows.get("suspect", [False] * len(rows)))],
         "负面概率": rows["p_negative"],
         "类型": rows["ip_type"],
         "地域": rows["region"],
@@ -424,7 +424,7 @@ def item_detail(d: Mapping[str, Any] | None) -> None:
         st.text(f"{d['source']} · {platform_label(d['platform'])} · {when}{est}")
         a, b, c, e = st.columns(4)
         a.metric("倾向", tone_label(d.get("polarity"), d.get("topic")))
-        b.metric("负面舆情", "是" if d.get("negative") else "疑似" if is_suspect(False, d.get("p_negative")) else "否")
+        b.metric("负面舆情", "是" if d.get("negative") else "疑似" if d.get("suspect") else "否")
         c.metric("负面概率", "—" if d.get("p_negative") is None else f"{d['p_negative']:.2f}")
         e.metric("知识产权类型", d.get("ip_type") or "—")
         st.caption("判定理由")
