@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from briefing.period import Period, cn_date
+from collectors.registry import PLATFORM_LABELS as SOURCE_PLATFORM_LABELS
 from monitor import handling, handling_store, queries, story_store
 from monitor.store import Store
 
@@ -27,8 +28,7 @@ EDIT_LABELS = {"summary": "总体研判（本期舆情概况的研判句）", "a
 TITLES = {"weekly": "知识产权舆情周报", "range": "知识产权舆情专报", "daily": "知识产权舆情日报"}
 PREVIOUS = {"weekly": "上周", "range": "上期", "daily": "前一日"}
 POLARITY_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
-PLATFORM_LABELS = {"news": "新闻网站", "government": "政务网站", "social": "社交媒体", "forum": "论坛",
-                   "wechat": "微信公众号", "video": "视频平台", "rss": "RSS", "": "未标注"}
+PLATFORM_LABELS = {**SOURCE_PLATFORM_LABELS, "": "未标注"}
 STATUS_LABELS = {"ok": "正常", "idle": "正常，本期无新信息", "partial": "部分失败", "failed": "采集失败",
                  "silent": "本期未运行", "disabled": "已停用"}
 INCOMPLETE = ("partial", "failed", "silent")

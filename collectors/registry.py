@@ -37,6 +37,9 @@ from collectors.reader import read_feed
 
 KINDS = ("rss", *govsite.KINDS)
 PLATFORMS = ("news", "government", "social", "forum", "wechat", "video")
+# What staff read for each platform code (pages, briefings, exports).
+PLATFORM_LABELS = {"news": "新闻网站", "government": "政务网站", "social": "社交媒体", "forum": "论坛",
+                   "wechat": "微信公众号", "video": "视频平台", "rss": "RSS"}
 REQUIRED = ("name", "url")
 DEFAULT_INTERVAL_MINUTES = 60
 # Characters left as they are when a route is percent-encoded (RFC 3986 path characters).

@@ -37,11 +37,15 @@ DETAIL_LABELS = {
     "due": "时限", "reason": "理由", "note": "说明", "flag": "提示编号", "decision": "处理", "cases": "案例",
     "draft": "征求意见稿", "id": "编号", "replaced": "被替换的模型", "title": "标题", "duplicate": "重复",
     "updated": "更新", "rows": "行数", "items": "条数", "changed": "变化", "name": "名称", "kind": "类型",
+    "mark": "标记", "on": "加上标记",
 }
+# Values of "field" in a correction's detail: the item field corrected.
+FIELD_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
 
 VALUE_LABELS = {
-    "apply": "采用建议", "waive": "豁免", "negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型",
-    "topic": "话题", "important": "重要", "read": "已读", **users.ROLE_LABELS, **handling.ACTIONS,
+    "apply": "采用建议", "waive": "豁免", "yes": "是", "no": "否", "ip": "相关", "off": "无关",
+    "negative": "负面", "neutral": "中性", "positive": "正面",
+    "important": "重要", "read": "已读", **users.ROLE_LABELS, **handling.ACTIONS,
 }
 
 
@@ -63,8 +67,8 @@ def _value(v: Any) -> str:
 
 def describe_detail(detail: dict[str, Any] | None) -> str:
     """'处理：采用建议；提示编号：9' for {"decision": "apply", "flag": 9}; empty values are left out."""
-    return "；".join(f"{DETAIL_LABELS.get(k, k)}：{_value(v)}" for k, v in (detail or {}).items()
-                    if v not in (None, "", [], {}))
+    return "；".join(f"{DETAIL_LABELS.get(k, k)}：{FIELD_LABELS.get(v, v) if k == 'field' else _value(v)}"
+                    for k, v in (detail or {}).items() if v not in (None, "", [], {}))
 
 
 def entries(store: Store, *, limit: int = 200, actor: str | None = None, action: str | None = None,

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 from openpyxl import Workbook
 
+from collectors.registry import PLATFORM_LABELS
 from monitor import queries
 from monitor.store import Store
 
@@ -39,6 +40,11 @@ def _safe(v):
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
+    # Spreadsheet readers want the time as they would write it, and to see which times are estimates.
+    estimated = out.pop("published_estimated") if "published_estimated" in out else [False] * len(out)
+    out["published_at"] = [(t or "")[:16].replace("T", " ") + ("（估）" if e else "")
+                           for t, e in zip(out["published_at"], estimated)]
+    out["platform"] = out["platform"].map(lambda p: PLATFORM_LABELS.get(p, p or ""))
     out["polarity"] = out["polarity"].map(lambda p: POLARITY.get(p, p or ""))
     out["handling"] = out["handling"].map(lambda h: HANDLING.get(h, h))
     out["negative"] = out["negative"].map({True: "是", False: "否"}).fillna("")

@@ -47,4 +47,9 @@ def test_entries_read_as_chinese_in_beijing_time(fresh_store):
          "详情": "案例：CB001、CB002；征求意见稿：否"},
         {"时间": "2026-11-27 10:40", "操作人": "编辑甲", "角色": "—", "操作": "处理脱敏提示", "对象": "CB009",
          "详情": "处理：采用建议；提示编号：9"}]
+    users.audit(fresh_store, "local", "item.correct", "7", {"field": "negative", "value": "no", "note": "宣传稿"},
+                now=datetime(2026, 11, 27, 3, 30, tzinfo=timezone.utc))
+    assert audit.entries(fresh_store, action="item.correct").to_dict("records") == [
+        {"时间": "2026-11-27 11:30", "操作人": "本机用户", "角色": "—", "操作": "更正研判结果", "对象": "7",
+         "详情": "字段：负面判定；说明：宣传稿；值：否"}]
     assert audit.entries(fresh_store, action="case.flag")["操作"].tolist() == ["处理脱敏提示"]

@@ -201,6 +201,9 @@ def test_saved_view_is_stored_and_reapplied(seeded):
     at2.button(key="view_apply").click().run()
     assert at2.text_input(key="flt_keyword").value == "商标" and at2.checkbox(key="flt_negative").value
     assert list(at2.dataframe[0].value["标题"]) == ["网店售卖假冒商标产品"]
+    at2.selectbox(key="view_pick").select("商标负面").run()
+    at2.button(key="view_delete").click().run()
+    assert any(s.value == "已删除视图。" for s in at2.success)
 
 
 def test_export_button_builds_a_file(seeded):
@@ -226,6 +229,9 @@ def test_detail_actions_store_marks_and_corrections(seeded):
         d = queries.item_detail(s, item)
     assert d["negative"] is False and d["corrections"][-1]["user"] == users.LOCAL_USER.username
     assert [m["mark"] for m in d["marks"]] == ["important"]
+    shown = [t.value for t in at.text]
+    assert any(t.startswith("• 负面判定 → 否（本机用户，") for t in shown), shown     # names, not codes
+    assert not any(m.label == "负面舆情" and m.value == "疑似" for m in at.metric)   # ruled on: not 疑似
 
 
 def test_an_off_topic_look_alike_is_corrected_as_off_topic(env, tmp_path, monkeypatch):

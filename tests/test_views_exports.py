@@ -23,7 +23,7 @@ def store(fresh_store):
     rows = [("专利维权难", "=HYPERLINK(\"http://evil\")", True), ("商标宣传\x01周", "@SUM(A1)", False),
             ("<script>alert(1)</script>", "-1+2", False)]
     fresh_store.add_items([(Item(source="源", url=f"https://example.com/{i}", title=t, text=x, published_at=NOW,
-                                 fetched_at=NOW),
+                                 fetched_at=NOW, platform="news"),
                             Judgement(negative=n, p_negative=0.9 if n else 0.1,
                                       polarity="negative" if n else "neutral", reasons=("理由一", "理由二")))
                            for i, (t, x, n) in enumerate(rows)])
@@ -71,6 +71,8 @@ def test_export_csv_and_xlsx_are_the_whole_view_and_defuse_formulas(store):
     text_col = rows[0].index("正文摘要")
     assert body["专利维权难"][text_col].startswith("'=") and body["专利维权难"][rows[0].index("判定理由")] == "理由一；理由二"
     assert body["<script>alert(1)</script>"][text_col] == "'-1+2"
+    # as staff would write them: Beijing time without seconds, the platform's name, not its code
+    assert body["专利维权难"][1] == "2026-11-20 17:30" and body["专利维权难"][rows[0].index("平台")] == "新闻网站"
     xdata, _ = exports.export_view(store, ItemFilter(keyword="宣传"), "xlsx")
     ws = load_workbook(io.BytesIO(xdata)).active
     values = list(ws.values)
@@ -93,3 +95,10 @@ def test_scheme_filter_and_detail_where_the_store_has_schemes(store):
     assert queries.item_detail(store, 1)["schemes"] == ["安徽专利", "商标监测"]
     frame, _ = queries.view_records(store, ItemFilter(schemes=("商标监测",)), now=NOW)
     assert sorted(frame["id"]) == [1, 2] and "商标监测" in set(frame["schemes"])
+
+
+def test_an_estimated_time_is_marked_in_the_export(fresh_store):
+    fresh_store.add_items([(Item(source="源", url="https://example.com/x", title="无日期的帖子", fetched_at=NOW),
+                            Judgement(negative=False, p_negative=0.1, polarity="neutral"))])
+    rows = list(csv.reader(io.StringIO(exports.export_view(fresh_store, ItemFilter(), "csv")[0].decode("utf-8-sig"))))
+    assert rows[1][1] == "2026-11-20 17:30（估）" and "published_estimated" not in rows[0]

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from collectors.base import is_web_url
+from collectors.registry import PLATFORM_LABELS
 from monitor import queries, users
 from monitor.settings import Settings
 from sentiment.judgement import REVIEW_P
@@ -22,8 +23,6 @@ from ui import state
 
 POLARITY_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 POLARITY_COLORS = {"负面": "#d62728", "中性": "#9e9e9e", "正面": "#2ca02c"}
-PLATFORM_LABELS = {"news": "新闻网站", "government": "政务网站", "social": "社交媒体", "forum": "论坛",
-                   "wechat": "微信公众号", "video": "视频平台", "rss": "RSS"}
 STATUS_LABELS = {"ok": "正常", "error": "失败", "not_modified": "无更新", "running": "运行中",
                  "never": "从未运行"}
 WINDOWS = {7: "近7天", 30: "近30天", 90: "近90天", 365: "近一年"}
@@ -32,6 +31,7 @@ HANDLING_LABELS = {"pending": "待研判", "assigned": "已交办", "responded":
                    "dismissed": "无需处置"}
 MARK_LABELS = {"important": "重要", "read": "已读"}
 CORRECTION_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
+CORRECTION_VALUES = {"yes": "是", "no": "否", "ip": "相关", "off": "无关", **POLARITY_LABELS}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:$])")
 
@@ -457,7 +457,8 @@ def item_detail(d: Mapping[str, Any] | None) -> None:
         if d.get("corrections"):
             st.caption("人工更正")
             for c in d["corrections"]:
-                st.text(f"• {CORRECTION_LABELS.get(c['field'], c['field'])} → {c['value']}（{c['user']}，"
+                st.text(f"• {CORRECTION_LABELS.get(c['field'], c['field'])} → "
+                        f"{CORRECTION_VALUES.get(c['value'], c['value'])}（{users.actor_label(c['user'])}，"
                         f"{c['at'][:16].replace('T', ' ')}）{c['note']}")
         story = d.get("story") or []
         if len(story) > 1:
@@ -554,7 +555,7 @@ def _act(db: str, label: str, user: users.User, need: str | tuple[str, ...], aud
     except (ValueError, KeyError) as e:
         _flash("error", f"{label}未完成：{e.args[0] if e.args else e}")
     else:
-        _flash("ok", f"{label}已保存。")
+        _flash("ok", f"已{label}。" if label.startswith("删除") else f"{label}已保存。")
 
 
 def can_save_views(user: users.User) -> bool:
@@ -614,11 +615,13 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         if st.form_submit_button("保存更正"):
             changed = False
             if pol != d.get("polarity"):
-                _act(db, "倾向更正", user, "handle", ("item.correct", item_id, {"field": "polarity", "value": pol}),
+                _act(db, "倾向更正", user, "handle", ("item.correct", item_id,
+                                                        {"field": "polarity", "value": pol, "note": note}),
                      Store.apply_correction, item_id, "polarity", pol, name, note)
                 changed = True
             if ipt != d.get("ip_type"):
-                _act(db, "类型更正", user, "handle", ("item.correct", item_id, {"field": "ip_type", "value": ipt}),
+                _act(db, "类型更正", user, "handle", ("item.correct", item_id,
+                                                        {"field": "ip_type", "value": ipt, "note": note}),
                      Store.apply_correction, item_id, "ip_type", ipt, name, note)
                 changed = True
             if not changed:

@@ -17,7 +17,7 @@ FIGURES = {"n": "条数", "accuracy": "准确率", "precision": "负面精确率
 SETS = {"heldout": "留出集（训练时未用）", "fresh": "新收集条目（从未用于训练）"}
 FIELDS = {"negative": "是否负面", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "是否相关",
           "confirmed": "负面处置交办确认"}
-VALUES = {"yes": "是", "no": "否", "ip": "相关", "off": "无关", "negative": "负面", "neutral": "中性", "positive": "正面"}
+VALUES = widgets.CORRECTION_VALUES
 CHANGE = {"better": "更好", "same": "持平", "worse": "更差"}
 VERDICT = {"better": ("当前模型比上一版更好。", "success"),
            "same": ("当前模型与上一版相当（差别在重新训练的正常波动之内）。", "info"),
