@@ -211,6 +211,13 @@ def test_export_button_builds_a_file(seeded):
     at.button(key="export_build").click().run()
     assert not at.exception
     assert at.get("download_button")
+    # the file was built for this view and format: a change withdraws it until it is built again
+    at.radio(key="export_fmt").set_value("csv").run()
+    assert not at.get("download_button") and any("请重新生成" in c.value for c in at.caption)
+    at.button(key="export_build").click().run()
+    assert at.get("download_button")
+    at.checkbox(key="flt_negative").check().run()
+    assert not at.get("download_button")
 
 
 def pick(at: AppTest, key: str, text: str) -> None:
@@ -367,3 +374,12 @@ def test_suspect_filter_lists_items_the_flag_missed_and_detail_says_so(env, tmp_
     at.checkbox(key="flt_negative").uncheck().run()
     pick(at, "detail_item", "原创作品被搬运")
     assert metrics(at)["负面舆情"] == "疑似"
+
+
+def test_a_custom_time_range_starts_at_the_last_30_days(seeded):
+    at = stream(seeded)
+    assert at.selectbox(key="flt_time").value == "30"          # the default: the last 30 days
+    at.selectbox(key="flt_time").set_value("custom").run()
+    assert not at.exception
+    start, end = at.date_input(key="flt_range").value
+    assert (end - start).days == 29

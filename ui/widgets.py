@@ -309,13 +309,15 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
     """The stream's filters. Widget keys keep the choices across reruns and live refreshes."""
     with st.container(border=True):
         c1, c2, c3 = st.columns([2, 2, 3])
-        preset = c1.selectbox("时间", list(TIME_PRESETS), index=2, format_func=TIME_PRESETS.get,
-                              key=f"{key}_time")
+        # The default goes through session state, not `index=`: a saved view sets this key, and a widget
+        # given both warns on every run.
+        st.session_state.setdefault(f"{key}_time", list(TIME_PRESETS)[2])
+        preset = c1.selectbox("时间", list(TIME_PRESETS), format_func=TIME_PRESETS.get, key=f"{key}_time")
         start: date | None
         end: date | None = today
         if preset == "custom":
-            picked = c1.date_input("起止日期", value=(today - timedelta(days=29), today),
-                                   min_value=queries.MIN_DATE, max_value=today, key=f"{key}_range")
+            st.session_state.setdefault(f"{key}_range", (today - timedelta(days=29), today))
+            picked = c1.date_input("起止日期", min_value=queries.MIN_DATE, max_value=today, key=f"{key}_range")
             picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
             start = picked[0] if picked else None
             end = picked[1] if len(picked) > 1 else start
@@ -666,9 +668,14 @@ def export_panel(db: str, f: queries.ItemFilter) -> None:
                 return
             for n in notes:
                 st.warning(n)
-            st.session_state["export_file"] = (fmt, data)
+            st.session_state["export_file"] = (fmt, f, data)
+        # A file is offered only for the view and format it was built from: after a change of filters or
+        # format the old download would hand out the wrong rows.
         if got := st.session_state.get("export_file"):
-            fmt_, data = got
+            fmt_, built_for, data = got
+            if (fmt_, built_for) != (fmt, f):
+                st.caption("筛选条件或格式已改变，请重新生成导出文件。")
+                return
             st.download_button(f"下载（{len(data) // 1024 + 1} KB）", data, key="export_download",
                                file_name=f"舆情信息.{fmt_}",
                                mime="text/csv" if fmt_ == "csv" else
