@@ -88,7 +88,7 @@ with tab_manual:
         title = st.text_input("标题", key="manual_title")
         text = st.text_area("正文", key="manual_text")
         a, b, c = st.columns(3)
-        time = a.text_input("发布时间", placeholder="如 2025-04-26 10:30，留空为现在", key="manual_time")
+        time = a.text_input("发布时间", placeholder="如 2025-04-26 10:30，不知道可留空（按录入时间估计）", key="manual_time")
         platform = b.selectbox("平台", list(PLATFORMS), format_func=widgets.platform_label, key="manual_platform")
         source = c.text_input("来源", value="手工录入", key="manual_source")
         saved = st.form_submit_button("保存", type="primary")
