@@ -9,6 +9,7 @@ that closed the pipe (`... | head`). Each `python -m <package>` entry point runs
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -30,11 +31,9 @@ def run_command(func: Callable[[Any], int], args: Any, *, exit_code: int = EXIT_
     try:
         return func(args)
     except BrokenPipeError:
-        # stdout closed early: not an error; keep the interpreter's final flush quiet too.
-        try:
+        # stdout closed early: not an error; keep the interpreter's final flush quiet too (best effort).
+        with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:
-            pass
         return 0
     except StoreError as e:
         _say(f"错误：数据库不可用：{e}")

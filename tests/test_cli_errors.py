@@ -69,3 +69,28 @@ def test_a_folder_where_a_file_belongs_is_one_line(tmp_path, command):
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "folder" in done.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_a_closed_pipe_is_not_an_error():
+    assert run_command(_raise(BrokenPipeError()), None) == 0
+
+
+def test_a_reader_that_stops_early_sees_no_traceback(tmp_path):
+    """`python -m briefing list | head -1`: the rest of the output has nowhere to go."""
+    from datetime import date, timedelta
+
+    from monitor.briefing_store import BriefingStore
+    from monitor.store import Store
+    db = tmp_path / "o.db"
+    with Store(db) as s, s.atomic():
+        bs = BriefingStore(s)
+        for n in range(3000):                        # ~200 KB of lines: more than a pipe buffers
+            d = date(2000, 1, 1) + timedelta(days=n)
+            bs.issue("daily", d.year, d, d, unit="x", edits={})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPINION_")}
+    proc = subprocess.Popen([sys.executable, "-m", "briefing", "list", "--db", str(db)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()                              # the reader goes away after one line
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 0 and "Traceback" not in err, err
