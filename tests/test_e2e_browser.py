@@ -84,6 +84,17 @@ def _serve(script: str, env: dict, log: Path):
             proc.wait()
 
 
+@contextlib.contextmanager
+def _page(viewport: dict | None = None):
+    """A page in Debian's headless Chromium, closed afterwards."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser.new_page(viewport=viewport) if viewport else browser.new_page()
+        finally:
+            browser.close()
+
+
 def _sign_in_if_asked(page, ready: str) -> bool:
     """Fill the login form when the dashboard shows one; True when it did."""
     page.wait_for_selector(f'{ready}, input[type="password"]', timeout=90_000)
@@ -98,69 +109,54 @@ def _sign_in_if_asked(page, ready: str) -> bool:
 def test_overview_in_headless_chromium(server):
     metric = '[data-testid="stMetricValue"]'
     chart = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, .vega-embed'
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(server, wait_until="domcontentloaded")
-            logged_in = _sign_in_if_asked(page, metric)
-            page.wait_for_selector(metric, timeout=90_000)
-            page.wait_for_selector(chart, timeout=90_000)
-            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                   timeout=90_000)
-            values = page.locator(metric).all_inner_texts()
-            assert values and all(re.fullmatch(r"[\d,.%—-]+", v.strip()) for v in values), values
-            assert any(re.fullmatch(r"[1-9][\d,]*", v.strip()) for v in values), values   # the sample is counted
-            assert page.get_by_text("总览").first.is_visible()
-            if logged_in:
-                assert page.get_by_text(f"{ADMIN}（管理员）").first.is_visible()
-            ARTIFACTS.mkdir(exist_ok=True)
-            shot = ARTIFACTS / "e2e-overview.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-        finally:
-            browser.close()
+    with _page(viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server, wait_until="domcontentloaded")
+        logged_in = _sign_in_if_asked(page, metric)
+        page.wait_for_selector(metric, timeout=90_000)
+        page.wait_for_selector(chart, timeout=90_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=90_000)
+        values = page.locator(metric).all_inner_texts()
+        assert values and all(re.fullmatch(r"[\d,.%—-]+", v.strip()) for v in values), values
+        assert any(re.fullmatch(r"[1-9][\d,]*", v.strip()) for v in values), values   # the sample is counted
+        assert page.get_by_text("总览").first.is_visible()
+        if logged_in:
+            assert page.get_by_text(f"{ADMIN}（管理员）").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "e2e-overview.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
 
 
 def test_admin_rejudges_the_sample_on_the_model_page(server):
     """研判模型 as an admin reaches it from a link: signed in, still on that page; the model's figures, then
     重新判定 over the loaded sample with its result."""
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(server + "model", wait_until="domcontentloaded")
-            _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
-            page.get_by_text("研判质量").first.wait_for(timeout=90_000)
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=90_000)
-            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                   timeout=90_000)
-            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-            assert any(re.fullmatch(r"[1-9]\d{2,}", v.strip()) for v in values), values   # training items
-            page.get_by_role("button", name="重新判定").click()
-            page.get_by_text(re.compile(r"已重新判定 441 条")).first.wait_for(timeout=120_000)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "e2e-model.png"), full_page=True)
-        finally:
-            browser.close()
+    with _page(viewport={"width": 1400, "height": 1600}) as page:
+        page.goto(server + "model", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        page.get_by_text("研判质量").first.wait_for(timeout=90_000)
+        page.wait_for_selector('[data-testid="stMetricValue"]', timeout=90_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=90_000)
+        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert any(re.fullmatch(r"[1-9]\d{2,}", v.strip()) for v in values), values   # training items
+        page.get_by_role("button", name="重新判定").click()
+        page.get_by_text(re.compile(r"已重新判定 441 条")).first.wait_for(timeout=120_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "e2e-model.png"), full_page=True)
 
 
 def test_saving_a_rule_keeps_the_rules_tab_open(server):
     """A message that appears above st.tabs after a save must not send the admin back to the first tab."""
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(server + "alerts", wait_until="domcontentloaded")
-            _sign_in_if_asked(page, '[role="tab"]')
-            page.get_by_role("tab", name="预警规则").click()
-            page.get_by_label("规则名称").fill("浏览器测试规则")
-            page.get_by_role("button", name="保存规则").click()
-            page.get_by_text("已保存规则「浏览器测试规则」").first.wait_for(timeout=90_000)
-            tab = page.get_by_role("tab", name="预警规则")
-            assert tab.get_attribute("aria-selected") == "true"
-        finally:
-            browser.close()
+    with _page(viewport={"width": 1400, "height": 1600}) as page:
+        page.goto(server + "alerts", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[role="tab"]')
+        page.get_by_role("tab", name="预警规则").click()
+        page.get_by_label("规则名称").fill("浏览器测试规则")
+        page.get_by_role("button", name="保存规则").click()
+        page.get_by_text("已保存规则「浏览器测试规则」").first.wait_for(timeout=90_000)
+        tab = page.get_by_role("tab", name="预警规则")
+        assert tab.get_attribute("aria-selected") == "true"
 
 
 HOSTILE_TITLE = "<b>粗</b> **芜湖** [点我](http://evil.example) 详见 www.evil.example 或 a@evil.example #话题#"
@@ -175,19 +171,14 @@ def test_hostile_titles_show_as_written_with_no_live_link(tmp_path):
                       f"st.subheader(md_escape({HOSTILE_TITLE!r}))\nst.markdown(md_escape({HOSTILE_TITLE!r}))\n",
                       encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with _serve(str(script), env, tmp_path / "streamlit.log") as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_selector("h3", timeout=90_000)
-            blocks = page.locator('[data-testid="stMarkdownContainer"]')
-            page.wait_for_function("() => document.querySelectorAll('[data-testid=stMarkdownContainer]').length >= 2",
-                                   timeout=90_000)
-            for block in blocks.all():
-                assert block.inner_text().replace("\u2060", "").strip() == HOSTILE_TITLE
-                hrefs = [a.get_attribute("href") or "" for a in block.locator("a").all()]
-                assert all(h.startswith("#") for h in hrefs), hrefs
-                assert block.locator("b, strong").count() == 0
-        finally:
-            browser.close()
+    with _serve(str(script), env, tmp_path / "streamlit.log") as url, _page() as page:
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("h3", timeout=90_000)
+        blocks = page.locator('[data-testid="stMarkdownContainer"]')
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=stMarkdownContainer]').length >= 2",
+                               timeout=90_000)
+        for block in blocks.all():
+            assert block.inner_text().replace("\u2060", "").strip() == HOSTILE_TITLE
+            hrefs = [a.get_attribute("href") or "" for a in block.locator("a").all()]
+            assert all(h.startswith("#") for h in hrefs), hrefs
+            assert block.locator("b, strong").count() == 0
