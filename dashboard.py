@@ -34,6 +34,10 @@ PAGES = {
     ],
 }
 
+# Pages staff keep open to watch: they rerun when new data arrives. The others are where staff type (cases,
+# briefings, schemes, imports ...), and a rerun mid-edit would be a surprise.
+LIVE_PAGES = {"总览", "信息流", "负面处置", "热点事件", "预警", "信息源", "宣传成效"}
+
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -62,7 +66,7 @@ except Exception as e:  # no judge model yet, unreadable sample file: say so, ke
     logging.getLogger("dashboard").exception("sample autoload failed")
     st.warning(f"示例数据未能自动载入：{e}", icon=":material/warning:")
 
-widgets.sidebar(settings, db)
+widgets.sidebar(settings, db, live=page.title in LIVE_PAGES)
 widgets.sample_notice(settings, db)
 auth.alert_banner(store, settings)
 page.run()

@@ -517,6 +517,16 @@ def item_counts(store: Store) -> dict[str, int]:
     return {"total": int(row[0]), "sample": int(row[1])}
 
 
+def data_version(store: Store) -> tuple:
+    """Changes whenever something staff watch changes: a new item, a run started or finished, an alert, a
+    handling step, a correction. Cheap (the newest rowid of each table), so pages can poll it."""
+    row = store.conn.execute(
+        "SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM alert_firings), "
+        "(SELECT max(id) FROM handling_events), (SELECT max(id) FROM corrections)").fetchone()
+    run = store.conn.execute("SELECT id, finished_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    return tuple(row) + (tuple(run) if run else (None, None))
+
+
 def last_collection(store: Store, stall_minutes: int = 180, now: datetime | None = None) -> dict[str, Any]:
     """When the collector last finished a run (any source), and whether that is too long ago."""
     now_utc = beijing_now(now).astimezone(timezone.utc)

@@ -159,6 +159,24 @@ def test_saving_a_rule_keeps_the_rules_tab_open(server):
         assert tab.get_attribute("aria-selected") == "true"
 
 
+def test_a_watched_page_shows_new_items_without_a_reload(tmp_path):
+    """信息流 left open: an item that arrives (here typed in from the command line) appears by itself."""
+    env = dict(os.environ, OPINION_DB=str(tmp_path / "opinion.db"), OPINION_CONFIG=str(tmp_path / "none.toml"),
+               OPINION_REFRESH_SECONDS="5")
+    subprocess.run([sys.executable, "-m", "monitor", "sample", "load"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    with _serve("dashboard.py", env, tmp_path / "streamlit.log") as url, _page({"width": 1400, "height": 1200}) as page:
+        page.goto(url + "stream", wait_until="domcontentloaded")
+        page.get_by_text(re.compile(r"^匹配 \d+ 条")).first.wait_for(timeout=90_000)
+        assert page.get_by_text("有新数据时页面自动刷新").first.is_visible()
+        before = page.get_by_text(re.compile(r"^匹配 \d+ 条")).first.inner_text()
+        subprocess.run([sys.executable, "-m", "monitor", "intake", "add-item", "--url", "https://news.example.cn/new",
+                        "--title", "芜湖企业反映专利维权难、投诉无门"], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=120)
+        n = int(re.search(r"\d+", before).group())
+        page.get_by_text(re.compile(rf"^匹配 {n + 1} 条")).first.wait_for(timeout=60_000)
+
+
 HOSTILE_TITLE = "<b>粗</b> **芜湖** [点我](http://evil.example) 详见 www.evil.example 或 a@evil.example #话题#"
 
 

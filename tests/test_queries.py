@@ -354,3 +354,15 @@ def test_overview_counts_suspect_items_through_their_partial_index(fresh_store, 
     monkeypatch.setattr(queries, "SUSPECT_SQL", queries.SUSPECT_SQL.replace(repr(REVIEW_P), repr(REVIEW_P + 0.05)))
     with pytest.raises(sqlite3.OperationalError, match="no query solution"):
         queries.overview(fresh_store, now=NOW)
+
+
+def test_data_version_moves_with_what_staff_watch(fresh_store):
+    v0 = queries.data_version(fresh_store)
+    fresh_store.add_items([(Item(source="源", url="https://example.com/v", title="新条目", published_at=NOW),
+                            Judgement(negative=True, p_negative=0.9, polarity="negative"))])
+    v1 = queries.data_version(fresh_store)
+    assert v1 != v0 and queries.data_version(fresh_store) == v1          # stable while nothing happens
+    run = fresh_store.start_run("源")
+    v2 = queries.data_version(fresh_store)
+    fresh_store.finish_run(run, status="ok", fetched=1, new=0)
+    assert len({v1, v2, queries.data_version(fresh_store)}) == 3

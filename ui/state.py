@@ -245,6 +245,11 @@ _CACHED = (item_counts, overview, daily_trend, top_sources, ip_type_breakdown, c
            latest_alerts)
 
 
+def data_version(db: str) -> tuple:
+    """Not cached: it is what tells the cached answers they are stale."""
+    return _read(db, queries.data_version)
+
+
 def clear_queries() -> None:
     """After a write: every cached answer may be stale."""
     for fn in _CACHED:

@@ -78,8 +78,8 @@ def change(x: float | None) -> str | None:
 
 # -- shell -----------------------------------------------------------------------------
 
-def sidebar(s: Settings, db: str) -> None:
-    """Where the data comes from and how fresh it is, on every page."""
+def sidebar(s: Settings, db: str, live: bool = True) -> None:
+    """Where the data comes from and how fresh it is, on every page; `live` pages rerun on new data."""
     last = state.last_collection(db, s.stall_minutes, state.tick(s))
     with st.sidebar:
         st.caption("数据库")
@@ -92,7 +92,25 @@ def sidebar(s: Settings, db: str) -> None:
                            icon=":material/schedule:")
         else:
             st.text("尚未采集")
-        st.caption(f"页面每 {s.refresh_seconds} 秒自动刷新")
+        if live:
+            st.caption(f"有新数据时页面自动刷新（每 {s.refresh_seconds} 秒检查一次）")
+            _watch_for_new_data(db, s.refresh_seconds)
+        else:
+            st.caption("本页不自动刷新，以免打断编辑；切换页面即可看到新数据")
+
+
+def _watch_for_new_data(db: str, seconds: int) -> None:
+    """Rerun the whole page when the collector (or a colleague) has changed what staff watch: the lists,
+    the alert banner and this sidebar all sit outside any one page's live panel."""
+    @st.fragment(run_every=seconds)
+    def watch() -> None:
+        version = state.data_version(db)
+        seen = st.session_state.setdefault("data_version", version)
+        if version != seen:
+            st.session_state["data_version"] = version
+            state.clear_queries()
+            st.rerun()                     # from a fragment: the whole app, with every widget's value kept
+    watch()
 
 
 SAMPLE_ADMIN_ONLY = "只有管理员可以载入或清除示例数据。"
