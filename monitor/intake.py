@@ -116,6 +116,41 @@ def save_scheme_list(store: Store | None, settings: Settings, scheme_list: Itera
     return saved
 
 
+def _current_schemes(settings: Settings) -> list[Scheme]:
+    current, problem = load_scheme_list(settings)
+    if problem:
+        raise SchemeError(f"监测方案文件有误，请先手工修正：{problem}")
+    return current
+
+
+def _named(current: Sequence[Scheme], name: str) -> int:
+    for i, s in enumerate(current):
+        if s.name == name:
+            return i
+    raise SchemeError(f"方案「{name}」已被他人删除或改名，没有保存；请刷新页面后再编辑。")
+
+
+def save_scheme(store: Store | None, settings: Settings, edited: Mapping[str, Any], *, replaces: str | None = None,
+                user: User | str | None = None, now: datetime | None = None) -> list[Scheme]:
+    """Add a scheme, or put `edited` in place of the scheme named `replaces`. The file is read again at the
+    moment of saving and the scheme found by name, so an edit another admin saved since the form opened is
+    kept (by position, a deletion in between made this save overwrite the next scheme)."""
+    current = _current_schemes(settings)
+    items: list[Scheme | Mapping[str, Any]] = list(current)
+    if replaces is None:
+        items.append(dict(edited))
+    else:
+        items[_named(current, replaces)] = dict(edited)
+    return save_scheme_list(store, settings, items, user=user, now=now)
+
+
+def delete_scheme(store: Store | None, settings: Settings, name: str, *, user: User | str | None = None,
+                  now: datetime | None = None) -> list[Scheme]:
+    current = _current_schemes(settings)
+    del current[_named(current, name)]
+    return save_scheme_list(store, settings, current, user=user, now=now)
+
+
 # -- imports ------------------------------------------------------------------------------------
 
 def preview_file(settings: Settings, name: str, data: bytes) -> imports.ExportPreview:

@@ -216,6 +216,27 @@ def test_save_scheme_list_validates_audits_and_keeps_the_file_on_error(store, se
     assert (entry["action"], entry["target"], entry["detail"]["added"]) == ("scheme.save", "专利", ["专利"])
 
 
+def test_a_scheme_is_replaced_by_name_as_the_file_holds_it_now(store, settings, people):
+    """Two admins: one deletes a scheme while the other edits another. The edit replaces its own scheme,
+    found by name in the file as it is at saving time; nothing else is overwritten or lost."""
+    path = intake.schemes_path(settings)
+    names = lambda: [s.name for s in load_schemes(path)]  # noqa: E731
+    assert names() == ["皖南商标执法", "宣传周"]
+    opened = {s.name: s.to_dict() for s in intake.load_scheme_list(settings)[0]}      # admin A opens a form
+    intake.delete_scheme(store, settings, "皖南商标执法", user=people["admin"], now=NOW)  # admin B deletes
+    edited = dict(opened["宣传周"], name="宣传周（新）", description="改过")
+    intake.save_scheme(store, settings, edited, replaces="宣传周", user=people["admin"], now=NOW)
+    assert names() == ["宣传周（新）"] and load_schemes(path)[0].description == "改过"
+    before = path.read_bytes()
+    with pytest.raises(SchemeError, match="已被他人删除或改名"):          # A's stale form for a deleted scheme
+        intake.save_scheme(store, settings, opened["皖南商标执法"], replaces="皖南商标执法", user=people["admin"])
+    with pytest.raises(SchemeError, match="已被他人删除或改名"):
+        intake.delete_scheme(store, settings, "皖南商标执法", user=people["admin"])
+    assert path.read_bytes() == before
+    intake.save_scheme(store, settings, {"name": "专利", "subject": "专利"}, user=people["admin"], now=NOW)
+    assert names() == ["宣传周（新）", "专利"]
+
+
 def test_missing_schemes_file_means_no_schemes(tmp_path):
     s = Settings.load(db=tmp_path / "o.db", env={}, sources=tmp_path / "sources.toml")
     assert intake.load_scheme_list(s) == ([], None)

@@ -75,14 +75,10 @@ with st.form(k + "form"):
 if save:
     edited = {"name": name, "enabled": enabled, "description": description, "combine": combine, "scope": scope,
               **words}
-    new_list = [s.to_dict() for s in schemes]
-    if current is None:
-        new_list.append(edited)
-    else:
-        new_list[choice - 1] = edited
     try:
         with auth.writer(settings) as w:
-            intake.save_scheme_list(w, settings, new_list, user=user, now=auth.now())
+            intake.save_scheme(w, settings, edited, replaces=current.name if current else None, user=user,
+                               now=auth.now())
     except (SchemeError, users.UserError) as e:
         lines = "\n\n".join(widgets.md_escape(line) for line in str(e).splitlines())
         st.error(f"未保存：\n\n{lines}", icon=":material/error:")
@@ -93,8 +89,7 @@ if save:
 if current is not None and st.button("删除此方案", key=k + "remove", icon=":material/delete:"):
     try:
         with auth.writer(settings) as w:
-            intake.save_scheme_list(w, settings, [s for s in schemes if s is not current], user=user,
-                                    now=auth.now())
+            intake.delete_scheme(w, settings, current.name, user=user, now=auth.now())
     except (SchemeError, users.UserError) as e:
         st.error(f"未删除：{widgets.md_escape(str(e))}", icon=":material/error:")
     else:
