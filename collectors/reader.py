@@ -64,8 +64,9 @@ def read_feed(target: str | Path, *, client: httpx.Client | None = None, source:
     else:
         url = str(target)
         if not is_web_url(url):
-            return FetchResult(readable=False, errors=[f"unsupported address {url!r}: use a file path, "
-                                                       f"file:, http: or https:"])
+            web = url.lower().startswith(("http://", "https://"))
+            why = "malformed host or port" if web else "use a file path, file:, http: or https:"
+            return FetchResult(readable=False, errors=[f"unsupported address {url!r}: {why}"])
         own_client = client is None
         client = client or make_client(DEFAULT_USER_AGENT)
         try:

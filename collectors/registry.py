@@ -310,8 +310,9 @@ def check_form_url(url: str) -> str:
         raise SourceConfigError("地址中不能有空格（关键词之间的空格请写成 +）")
     try:
         parts = urlsplit(url)
-    except ValueError as e:
-        raise SourceConfigError(f"地址无法识别：{e}") from None
+        parts.port                                    # an impossible port raises here
+    except ValueError:
+        raise SourceConfigError("地址无法识别（主机名或端口有误），例如 https://www.example.cn/rss.xml") from None
     scheme = parts.scheme.lower()
     if scheme not in FORM_URL_SCHEMES:
         raise SourceConfigError("地址必须以 http://、https:// 或 rsshub:/// 开头")
@@ -319,6 +320,8 @@ def check_form_url(url: str) -> str:
         raise SourceConfigError("网址缺少域名，例如 https://www.example.cn/rss.xml")
     if scheme == "rsshub" and not (parts.netloc + parts.path).strip("/"):
         raise SourceConfigError("RSSHub 地址缺少路由，例如 rsshub:///weibo/user/1195230310")
+    if scheme == "rsshub" and ".." in parts.path.split("/"):
+        raise SourceConfigError("RSSHub 路由中不能有 ..（只能指向 RSSHub 的路由）")
     return url
 
 

@@ -75,6 +75,7 @@ def test_form_urls_accepted(url):
     ("", "请填写地址"), ("javascript:alert(1)", "必须以"), ("data:text/html,<b>x</b>", "必须以"),
     ("file:feeds/x.xml", "必须以"), ("ftp://a.example/x", "必须以"), ("www.example.cn/rss", "必须以"),
     ("https:///path-only", "缺少域名"), ("rsshub://", "缺少路由"), ("https://a.example/a b", "不能有空格"),
+    ("http://[::1]:99999/x", "端口有误"), ("http://[::1", "端口有误"), ("rsshub:///../../admin", "不能有 .."),
 ])
 def test_form_urls_refused_in_chinese(url, message):
     with pytest.raises(SourceConfigError, match=message):
