@@ -563,16 +563,17 @@ def source_health(store: Store, sources: Iterable[Any], stall_minutes: int = 180
     Sources that have runs but are no longer configured are listed too
     (configured=False), so an old failure does not silently disappear.
     `stalled` means: enabled, run before, and no successful run within the last
-    `stall_minutes` (or two of the source's `interval_minutes`, if longer); a
-    never-run source shows status "never" instead.
+    `stall_minutes` (or two of the source's `interval_minutes`, if longer), counted
+    from its first run when it never succeeded; a never-run source shows status
+    "never" instead.
     """
     now_utc = beijing_now(now).astimezone(timezone.utc)
     last = {r["source"]: dict(r) for r in store.conn.execute(
         "SELECT r.* FROM runs r JOIN (SELECT source, max(id) AS id FROM runs GROUP BY source) m "
         "ON r.id = m.id")}
-    stats = {r[0]: (r[1], r[2]) for r in store.conn.execute(
-        "SELECT source, count(*), max(CASE WHEN status IN ('ok', 'not_modified') THEN finished_at END) "
-        "FROM runs GROUP BY source")}
+    stats = {r[0]: (r[1], r[2], r[3]) for r in store.conn.execute(
+        "SELECT source, count(*), max(CASE WHEN status IN ('ok', 'not_modified') THEN finished_at END), "
+        "min(started_at) FROM runs GROUP BY source")}
     specs = list(sources)
     names = [str(_spec(s, "name", "")) for s in specs]
     rows = []
@@ -598,11 +599,13 @@ def _failures_in_row(store: Store, name: str) -> int:
 def _health_row(store: Store, name: str, spec: Any, configured: bool, run: dict | None,
                 stat: tuple | None, now_utc: datetime, stall_minutes: int) -> dict:
     enabled = bool(_spec(spec, "enabled", True)) if configured else False
-    runs, last_ok = stat or (0, None)
-    # A source polled once a day is not stalled after three hours: allow two of its intervals.
+    runs, last_ok, first_started = stat or (0, None, None)
+    # A source polled once a day is not stalled after three hours: allow two of its intervals. One that
+    # has never succeeded counts from its first try: minutes after being added it is failing, not stalled.
     limit = max(stall_minutes, 2 * int(_spec(spec, "interval_minutes", 0) or 0))
-    stalled = bool(enabled and run is not None and (
-        last_ok is None or now_utc - datetime.fromisoformat(last_ok) > timedelta(minutes=limit)))
+    since = last_ok or first_started
+    stalled = bool(enabled and run is not None and since is not None
+                   and now_utc - datetime.fromisoformat(since) > timedelta(minutes=limit))
     return {
         "name": name, "kind": _spec(spec, "kind", ""), "platform": _spec(spec, "platform", ""),
         "url": _spec(spec, "url", ""), "enabled": enabled, "configured": configured,

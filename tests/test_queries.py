@@ -366,3 +366,15 @@ def test_data_version_moves_with_what_staff_watch(fresh_store):
     v2 = queries.data_version(fresh_store)
     fresh_store.finish_run(run, status="ok", fetched=1, new=0)
     assert len({v1, v2, queries.data_version(fresh_store)}) == 3
+
+
+def test_a_source_that_never_succeeded_is_failing_before_it_is_stalled(fresh_store):
+    """Added minutes ago and failing since: 失败, not 停滞; the stall clock runs from its first try."""
+    r = fresh_store.start_run("新加的源")
+    fresh_store.finish_run(r, status="error", error="HTTP 404")
+    now = datetime.now(timezone.utc)
+    spec = [{"name": "新加的源", "url": "https://n.example/feed", "enabled": True}]
+    h = queries.source_health(fresh_store, spec, stall_minutes=180, now=now).set_index("name")
+    assert h.loc["新加的源", "status"] == "error" and not h.loc["新加的源", "stalled"]
+    later = queries.source_health(fresh_store, spec, stall_minutes=180, now=now + timedelta(hours=4))
+    assert later.set_index("name").loc["新加的源", "stalled"]

@@ -277,7 +277,8 @@ def test_sources_page_lists_each_source_with_last_run(seeded):
     assert table.loc["源乙", "最近错误"] == "HTTP 503 <b>Service Unavailable</b>"
     assert table.loc["未运行源", "状态"] == "从未运行"
     shown = metrics(at)
-    assert shown["信息源"] == "3" and shown["最近一次失败"] == "1" and shown["停滞"] == "1"
+    # 源乙 failed minutes ago and never succeeded: 失败, not yet 停滞
+    assert shown["信息源"] == "3" and shown["最近一次失败"] == "1" and shown["停滞"] == "0"
 
 
 def test_broken_sources_file_is_a_message(seeded, tmp_path, monkeypatch):
