@@ -28,8 +28,13 @@ from monitor.store import Store, StoreError
 CHECK_FIELDS = ("title", "headline", "parties", "gist", "summary", "facts", "outcome", "significance")
 
 
-def _open(args) -> Store:
-    return Store(Settings.load(db=args.db).db_path)
+def _open(args, must_exist: bool = False) -> Store:
+    """The store; commands that only read it refuse a path with no database (a typo must not answer
+    "no cases" from a new empty file)."""
+    path = Settings.load(db=args.db).db_path
+    if must_exist and not path.exists():
+        raise StoreError(f"database not found: {path}")
+    return Store(path)
 
 
 def _fail(msg: str) -> int:
@@ -96,7 +101,7 @@ def cmd_list(args) -> int:
         filters = _filters(args)
     except ValueError as e:
         return _fail(str(e))
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         cases = CaseStore(store).search(**filters)
     for c in cases:
         if args.json:
@@ -110,7 +115,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         cs = CaseStore(store)
         case = cs.get(args.id)
         if case is None:
@@ -205,7 +210,7 @@ def cmd_discover(args) -> int:
 
 def cmd_coverage(args) -> int:
     year = args.year or date.today().year
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         cov = coverage(store, year)
     if args.json:
         print(json.dumps(cov.as_dict(), ensure_ascii=False))

@@ -91,7 +91,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
-    with _store(args) as store:
+    with _store(args, must_exist=True) as store:        # a mistyped path must not report "no accounts"
         rows = users.list_users(store)
     if not rows:
         print("还没有任何账号：看板以本机单用户模式运行。创建第一个管理员：python -m monitor users add NAME --role admin")

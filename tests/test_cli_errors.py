@@ -94,3 +94,11 @@ def test_a_reader_that_stops_early_sees_no_traceback(tmp_path):
     proc.stdout.close()                              # the reader goes away after one line
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=60) == 0 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("command", [["casebook", "list"], ["casebook", "show", "CB001"], ["casebook", "coverage"],
+                                     ["monitor", "users", "list"]], ids=" ".join)
+def test_a_reading_command_does_not_create_a_database_at_a_mistyped_path(tmp_path, command):
+    missing = tmp_path / "typo" / "opnion.db"
+    done = _run(*command, "--db", str(missing))
+    assert done.returncode == 2 and "not found" in done.stderr and not missing.parent.exists()
