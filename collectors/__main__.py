@@ -41,9 +41,9 @@ from collectors.schemes import SchemeError, load_schemes
 log = logging.getLogger("collectors")
 
 EXIT_OK = 0
-MIN_EVERY_MINUTES = 0.1
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
+MIN_EVERY_MINUTES = 0.1     # `run --every`: a shorter pass would only spin
 STATUS_ZH = {"ok": "成功", "error": "失败", "not_modified": "无更新"}
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from .base import FUTURE_SLACK, FetchResult, Item, is_web_url, utcnow
 from .govsite import parse_cn_datetime
@@ -56,8 +55,6 @@ EXPORT_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + JSON_SUFFIXES + JSONL_SUFFIXES
 HEADER_SEARCH_ROWS = 10
 MAX_FIELD_CHARS = 20000
 MAX_TITLE_CHARS = 300
-# Clock skew between the office PC and the server must not reject an item typed in just now.
-_FUTURE_SLACK = FUTURE_SLACK
 # csv's default 128 KiB per cell would reject a whole export for one long article body.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "import_mappings.toml"
@@ -386,10 +383,6 @@ def _cell(v: Any) -> str:
     return re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", str(v)).strip()
 
 
-def valid_url(url: str) -> bool:
-    return is_web_url(url)
-
-
 def _title_from_text(text: str) -> str:
     # Weibo-style exports have no title: the first sentence stands in for it.
     first = re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip()
@@ -429,7 +422,7 @@ def rows_to_items(table: Table, mapping: Mapping[str, str], *, source: str, plat
         if not title and not text:
             result.errors.append(f"{where}: 标题和正文都为空，已跳过")
             continue
-        if url and not valid_url(url):
+        if url and not is_web_url(url):
             result.errors.append(f"{where}: 链接 {url[:80]!r} 不是 http/https 网址，已跳过")
             continue
         raw_time = row.get(mapping["published_at"]) if mapping.get("published_at") else None
@@ -493,7 +486,7 @@ def manual_item(url: str, title: str, text: str = "", time: Any = None, platform
     url, title, text = (url or "").strip(), _cell(title), (text or "").strip()
     if not url:
         problems.append("请填写链接")
-    elif not valid_url(url):
+    elif not is_web_url(url):
         problems.append("链接必须是以 http:// 或 https:// 开头的网址")
     if not title:
         problems.append("请填写标题")
@@ -509,7 +502,7 @@ def manual_item(url: str, title: str, text: str = "", time: Any = None, platform
         published = parse_cn_datetime(time)
         if published is None:
             problems.append(f"发布时间 {str(time)[:40]!r} 无法识别（例: 2025-04-26 10:30）")
-        elif published > (now or utcnow()).replace(microsecond=0) + _FUTURE_SLACK:
+        elif published > (now or utcnow()).replace(microsecond=0) + FUTURE_SLACK:
             problems.append("发布时间不能晚于现在")
     if problems:
         raise ManualEntryError("；".join(problems))

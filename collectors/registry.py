@@ -41,6 +41,7 @@ PLATFORMS = ("news", "government", "social", "forum", "wechat", "video")
 PLATFORM_LABELS = {"news": "新闻网站", "government": "政务网站", "social": "社交媒体", "forum": "论坛",
                    "wechat": "微信公众号", "video": "视频平台", "rss": "RSS"}
 REQUIRED = ("name", "url")
+WEIGHT_PROBLEM = "权重应为不小于 0 的数（不能为负数或无穷大）"
 DEFAULT_INTERVAL_MINUTES = 60
 # Characters left as they are when a route is percent-encoded (RFC 3986 path characters).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -361,9 +362,6 @@ def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_di
         return _source(values, where="新信息源", base_dir=base_dir, rsshub_base=rsshub_base)
     except SourceConfigError as e:
         raise SourceConfigError(f"配置有误：{e}") from None
-
-
-WEIGHT_PROBLEM = "权重应为不小于 0 的数（不能为负数或无穷大）"
 
 
 def changed_source(source: Source, *, enabled: bool | None = None, interval_minutes: int | None = None,

@@ -39,7 +39,7 @@ DETAIL_LABELS = {
     "updated": "更新", "rows": "行数", "items": "条数", "changed": "变化", "name": "名称", "kind": "类型",
     "mark": "标记", "on": "加上标记",
 }
-# Values of "field" in a correction's detail: the item field corrected.
+# The item fields staff correct (a correction's "field"), as the log and the item detail name them.
 FIELD_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
 
 VALUE_LABELS = {

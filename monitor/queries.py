@@ -421,8 +421,8 @@ def item_list(store: Store, f: ItemFilter, now: datetime | None = None) -> ItemP
 
 
 EXPORT_LIMIT = 50_000
-VIEW_COLUMNS = ("id", "published_at", "published_estimated", "title", "text", "source", "platform", "author", "url", "polarity",
-                "negative", "p_negative", "ip_type", "channel", "region", "reasons", "story_id", "is_sample")
+VIEW_COLUMNS = ("id", "published_at", "published_estimated", "title", "text", "source", "platform", "author", "url",
+                "polarity", "negative", "p_negative", "ip_type", "channel", "region", "reasons", "story_id", "is_sample")
 
 
 def view_records(store: Store, f: ItemFilter, now: datetime | None = None,

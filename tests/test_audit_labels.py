@@ -11,6 +11,7 @@ from monitor import audit, users
 ROOT = Path(__file__).resolve().parent.parent
 PREFIXES = {code.split(".")[0] for code in audit.ACTION_LABELS}
 CODE = re.compile(r"^([a-z_]+)\.([a-z_]+)$")
+FILE_SUFFIXES = ("json", "jsonl", "toml", "py", "docx", "xlsx", "csv")     # file names look like codes too
 
 
 def _recorded_codes() -> set[str]:
@@ -21,7 +22,7 @@ def _recorded_codes() -> set[str]:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):
                     m = CODE.match(node.value)
-                    if m and m.group(1) in PREFIXES and not m.group(2).endswith(("json", "jsonl", "toml", "py", "docx", "xlsx", "csv")):
+                    if m and m.group(1) in PREFIXES and not m.group(2).endswith(FILE_SUFFIXES):
                         found.add(node.value)
     return found
 

@@ -138,7 +138,8 @@ def test_page_creates_a_case_as_clue_when_incomplete(page_db):
         assert (case["state"], case["ip_type"], case["year"]) == ("clue", "geographical_indication", datetime.now().year)
         assert {"authority", "facts", "outcome", "significance", "sources"} <= set(case["gaps"])
     # the form starts empty again, so pressing 新建 twice cannot add the same case twice
-    assert at.text_input(key="cb_n_title").value == "" and at.selectbox(key="cb_n_ip").value != "geographical_indication"
+    assert at.text_input(key="cb_n_title").value == ""
+    assert at.selectbox(key="cb_n_ip").value != "geographical_indication"
     _button(at, "新建").click().run()
     assert any("案件名称" in e.value or "标题" in e.value for e in at.error)
     with Store(path) as store:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from collectors.base import is_web_url
 from collectors.registry import PLATFORM_LABELS
-from monitor import queries, users
+from monitor import audit, queries, users
 from monitor.settings import Settings
 from sentiment.judgement import REVIEW_P
 from ui import state
@@ -30,7 +30,7 @@ PERIOD_LABELS = {"today": "今日", "7d": "近7天", "30d": "近30天"}
 HANDLING_LABELS = {"pending": "待研判", "assigned": "已交办", "responded": "已回应", "closed": "已办结",
                    "dismissed": "无需处置"}
 MARK_LABELS = {"important": "重要", "read": "已读"}
-CORRECTION_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
+CORRECTION_LABELS = audit.FIELD_LABELS
 CORRECTION_VALUES = {"yes": "是", "no": "否", "ip": "相关", "off": "无关", **POLARITY_LABELS}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:$])")
