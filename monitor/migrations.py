@@ -453,4 +453,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- query repeats the condition literally (queries._suspect writes REVIEW_P into its SQL).
         CREATE INDEX ix_items_suspect ON items(published_at) WHERE negative = 0 AND p_negative >= 0.3;
     """),
+    ("0024_sign_ins", """
+        -- A login that survives reloading the page: the browser keeps a random token in a cookie, the
+        -- server keeps only its SHA-256 (monitor/users.py). Signing out, a password change or disabling
+        -- the account deletes the rows, so a copied cookie dies with them.
+        CREATE TABLE sign_ins (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            started_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX ix_sign_ins_user ON sign_ins(user_id);
+    """),
 ]

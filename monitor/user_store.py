@@ -79,6 +79,44 @@ def failures_since(store: Store, username: str, since: str) -> tuple[int, str | 
     return row[0], row[1]
 
 
+# -- sign-ins (remembered logins) --------------------------------------------------
+
+def insert_sign_in(store: Store, token_hash: str, user_id: int, at: str) -> None:
+    with store.atomic() as c:
+        c.execute("INSERT INTO sign_ins (token_hash, user_id, started_at, last_seen) VALUES (?, ?, ?, ?)",
+                  (token_hash, user_id, at, at))
+
+
+def sign_in(store: Store, token_hash: str) -> dict | None:
+    row = store.conn.execute("SELECT * FROM sign_ins WHERE token_hash=?", (token_hash,)).fetchone()
+    return dict(row) if row else None
+
+
+def touch_sign_in(store: Store, token_hash: str, at: str) -> int:
+    with store.atomic() as c:
+        return c.execute("UPDATE sign_ins SET last_seen=? WHERE token_hash=?", (at, token_hash)).rowcount
+
+
+def delete_sign_in(store: Store, token_hash: str) -> int:
+    with store.atomic() as c:
+        return c.execute("DELETE FROM sign_ins WHERE token_hash=?", (token_hash,)).rowcount
+
+
+def delete_user_sign_ins(store: Store, user_id: int) -> int:
+    with store.atomic() as c:
+        return c.execute("DELETE FROM sign_ins WHERE user_id=?", (user_id,)).rowcount
+
+
+def purge_sign_ins(store: Store, *, seen_before: str, started_before: str) -> int:
+    with store.atomic() as c:
+        return c.execute("DELETE FROM sign_ins WHERE last_seen<? OR started_at<?",
+                         (seen_before, started_before)).rowcount
+
+
+def count_sign_ins(store: Store, user_id: int) -> int:
+    return store.conn.execute("SELECT count(*) FROM sign_ins WHERE user_id=?", (user_id,)).fetchone()[0]
+
+
 # -- audit log ------------------------------------------------------------------------
 
 def insert_audit(store: Store, *, at: str, actor: str, role: str, action: str, target: str,

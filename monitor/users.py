@@ -12,11 +12,14 @@ two cores, a stolen database costs an attacker dearly.
 
 Sessions are plain dicts kept in the Streamlit session (see ui/auth.py); the
 user row is re-read on every check, so disabling an account or changing its
-role takes effect on the next click.
+role takes effect on the next click. Browser logins also get a sign-in token
+(a cookie; only its hash is stored) so reloading the page keeps the login.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
@@ -198,6 +201,7 @@ def set_password(store: Store, username: str, password: str, *, actor: User | st
     with store.atomic():
         user_store.update_user(store, user.id, {"password_hash": _hasher.hash(password),
                                                 "updated_at": iso(_utc(now))})
+        user_store.delete_user_sign_ins(store, user.id)   # whoever knew the old password is signed out
         audit(store, actor, "user.passwd", user.username, {}, now)
 
 
@@ -217,6 +221,8 @@ def set_active(store: Store, username: str, active: bool, *, actor: User | str, 
         if not active and user.role == "admin":
             _keep_an_admin(store, user)
         user_store.update_user(store, user.id, {"active": int(active), "updated_at": iso(_utc(now))})
+        if not active:
+            user_store.delete_user_sign_ins(store, user.id)
         audit(store, actor, "user.enable" if active else "user.disable", user.username, {}, now)
 
 
@@ -257,23 +263,79 @@ def authenticate(store: Store, username: str, password: str, now: datetime) -> U
 
 
 # -- sessions ----------------------------------------------------------------------------
+#
+# A session is a plain dict in the Streamlit session (ui/auth.py). A login made in the browser also gets a
+# sign-in token: the browser keeps it in a cookie, the database keeps its SHA-256 in `sign_ins`, so reloading
+# the page or opening a second tab resumes the login instead of asking for the password again. The same idle
+# limit applies, and no login outlives MAX_SESSION_AGE (one working day). Signing out, a new password or
+# disabling the account deletes the user's tokens; a session holding a deleted token ends at its next click.
 
-def start_session(user: User, now: datetime) -> dict[str, Any]:
-    """What the UI keeps for a signed-in user: plain values, nothing secret."""
+MAX_SESSION_AGE = timedelta(hours=12)
+SEEN_EVERY = timedelta(minutes=1)  # how often activity is written back to the sign-in row
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def is_token(value: Any) -> bool:
+    """A string shaped like a sign-in token (safe to put in a cookie or a script)."""
+    return isinstance(value, str) and bool(_TOKEN.match(value))
+
+
+def start_session(user: User, now: datetime, token: str = "") -> dict[str, Any]:
+    """What the UI keeps for a signed-in user: plain values; `token` links it to a sign-in row."""
     t = iso(_utc(now))
-    return {"user_id": user.id, "username": user.username, "role": user.role, "started_at": t, "last_seen": t}
+    session = {"user_id": user.id, "username": user.username, "role": user.role, "started_at": t, "last_seen": t}
+    if token:
+        session |= {"token": token, "saved_seen": t}
+    return session
+
+
+def remember(store: Store, user: User, now: datetime, idle_minutes: int = DEFAULT_IDLE_MINUTES) -> str:
+    """A new sign-in token for `user` (the browser keeps it); stale sign-ins of everyone are dropped."""
+    now = _utc(now)
+    token = secrets.token_urlsafe(32)
+    with store.atomic():
+        user_store.purge_sign_ins(store, seen_before=iso(now - timedelta(minutes=idle_minutes)),
+                                  started_before=iso(now - MAX_SESSION_AGE))
+        user_store.insert_sign_in(store, _token_hash(token), user.id, iso(now))
+    return token
+
+
+def resume(store: Store, token: str, now: datetime, idle_minutes: int = DEFAULT_IDLE_MINUTES) -> dict[str, Any]:
+    """The session for a token a browser sent back, or SessionExpired. Read-only: `save_seen` writes."""
+    row = user_store.sign_in(store, _token_hash(token)) if is_token(token) else None
+    if row is None:
+        raise SessionExpired("登录已失效（已退出、密码已修改或已过期），请重新登录")
+    user = user_store.user_by_id(store, row["user_id"])
+    session = {"user_id": row["user_id"], "username": user["username"] if user else "", "role": "",
+               "started_at": row["started_at"], "last_seen": row["last_seen"], "token": token,
+               "saved_seen": row["last_seen"]}
+    found = check_session(store, session, now, idle_minutes)
+    session["role"] = found.role
+    return touch(session, now)
 
 
 def check_session(store: Store, session: Mapping[str, Any], now: datetime,
                   idle_minutes: int = DEFAULT_IDLE_MINUTES) -> User:
     """The session's user as stored now, or SessionExpired. Does not touch; see `touch`."""
+    now = _utc(now)
     try:
         last_seen = datetime.fromisoformat(str(session["last_seen"]))
+        started = datetime.fromisoformat(str(session.get("started_at") or session["last_seen"]))
         user_id = int(session["user_id"])
     except (KeyError, TypeError, ValueError):
         raise SessionExpired("登录信息无效，请重新登录") from None
-    if _utc(now) - last_seen > timedelta(minutes=idle_minutes):
+    if now - last_seen > timedelta(minutes=idle_minutes):
         raise SessionExpired(f"超过 {idle_minutes} 分钟未操作，登录已过期，请重新登录")
+    token = session.get("token")
+    if token:
+        if now - started > MAX_SESSION_AGE:
+            raise SessionExpired(f"登录已超过 {int(MAX_SESSION_AGE.total_seconds() // 3600)} 小时，请重新登录")
+        if not is_token(token) or user_store.sign_in(store, _token_hash(token)) is None:
+            raise SessionExpired("已退出登录（本窗口或其他窗口），或密码已修改，请重新登录")
     row = user_store.user_by_id(store, user_id)
     if row is None or not row["active"]:
         raise SessionExpired("账号已停用或已删除，请联系管理员")
@@ -283,6 +345,32 @@ def check_session(store: Store, session: Mapping[str, Any], now: datetime,
 def touch(session: dict[str, Any], now: datetime) -> dict[str, Any]:
     session["last_seen"] = iso(_utc(now))
     return session
+
+
+def needs_saving(session: Mapping[str, Any], now: datetime) -> bool:
+    """True when the session's activity should be written back to its sign-in row (at most once a minute)."""
+    if not session.get("token"):
+        return False
+    try:
+        saved = datetime.fromisoformat(str(session.get("saved_seen")))
+    except ValueError:
+        return True
+    return _utc(now) - saved >= SEEN_EVERY
+
+
+def save_seen(store: Store, session: dict[str, Any], now: datetime) -> None:
+    """Write the session's activity to its sign-in row, so a reload within the idle limit resumes it."""
+    t = iso(_utc(now))
+    if session.get("token") and is_token(session["token"]):
+        user_store.touch_sign_in(store, _token_hash(session["token"]), t)
+    session["saved_seen"] = t
+
+
+def end_session(store: Store, session: Mapping[str, Any] | None) -> None:
+    """Sign out: the session's token stops working in every tab and browser that holds it."""
+    token = (session or {}).get("token")
+    if is_token(token):
+        user_store.delete_sign_in(store, _token_hash(token))
 
 
 # -- audit ---------------------------------------------------------------------------------

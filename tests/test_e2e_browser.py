@@ -159,6 +159,30 @@ def test_saving_a_rule_keeps_the_rules_tab_open(server):
         assert tab.get_attribute("aria-selected") == "true"
 
 
+def test_a_reload_keeps_the_login_until_signing_out(server):
+    """F5 starts a new Streamlit session: the sign-in cookie resumes the login; after 退出登录, a reload (and
+    a copy of the old cookie) asks for the password again."""
+    with _page(viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(server + "stream", wait_until="domcontentloaded")
+        assert _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        who = page.get_by_text(f"{ADMIN}（管理员）").first
+        who.wait_for(timeout=90_000)
+        page.wait_for_function("() => document.cookie.includes('ipow_signin=')", timeout=30_000)
+        [cookie] = [c for c in page.context.cookies() if c["name"] == "ipow_signin"]
+        assert cookie["sameSite"] == "Strict" and cookie["expires"] == -1      # ends with the browser
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_text(re.compile(r"^匹配 \d+ 条")).first.wait_for(timeout=90_000)   # the same page, signed in
+        assert page.get_by_text(f"{ADMIN}（管理员）").first.is_visible()
+        assert not page.locator('input[type="password"]').count()
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_text("已退出登录").first.wait_for(timeout=90_000)
+        page.wait_for_function("() => !document.cookie.includes('ipow_signin=')", timeout=30_000)
+        page.context.add_cookies([cookie])                                     # a copied cookie is dead too
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_selector('input[type="password"]', timeout=90_000)
+        page.get_by_text("登录已失效").first.wait_for(timeout=30_000)
+
+
 def test_a_watched_page_shows_new_items_without_a_reload(tmp_path):
     """信息流 left open: an item that arrives (here typed in from the command line) appears by itself."""
     env = dict(os.environ, OPINION_DB=str(tmp_path / "opinion.db"), OPINION_CONFIG=str(tmp_path / "none.toml"),

@@ -6,6 +6,7 @@
 - collectors/ and sentiment/ libraries stay independent of the rest
   (their __main__.py entry points may wire packages together)
 - no SQL text in UI code
+- no raw HTML from UI code: collected text is hostile; the one script (the sign-in cookie) is ours
 """
 from __future__ import annotations
 
@@ -74,6 +75,43 @@ def test_no_sql_in_ui(path: Path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             assert not SQL.match(node.value), f"SQL text in UI code {path.name}: {node.value[:60]!r}"
+
+
+# Calls that put HTML or script on the page unescaped, and the one place allowed to (its input is checked).
+RAW_HTML_CALLS = {"html", "unsafe_allow_html", "unsafe_allow_javascript"}
+RAW_HTML_ALLOWED = {("ui/auth.py", "_cookie_script")}
+
+
+def _raw_html_uses(path: Path) -> list[tuple[str, str]]:
+    """(innermost function, what) for each call that could put raw HTML on the page."""
+    found: list[tuple[str, str]] = []
+
+    def visit(node: ast.AST, where: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            where = node.name
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "html":
+                found.append((where, "html()"))
+            for kw in node.keywords:
+                if kw.arg in RAW_HTML_CALLS and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
+                    found.append((where, kw.arg))
+        for child in ast.iter_child_nodes(node):
+            visit(child, where)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), "<module>")
+    return found
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if f.name == "dashboard.py" or "ui" in f.parts],
+                         ids=lambda p: p.name)
+def test_no_raw_html_in_ui(path: Path):
+    rel = path.relative_to(ROOT).as_posix()
+    for where, what in _raw_html_uses(path):
+        assert (rel, where) in RAW_HTML_ALLOWED, f"{rel}:{where} puts raw HTML on the page ({what})"
+
+
+def test_raw_html_check_sees_calls():
+    assert _raw_html_uses(ROOT / "ui" / "auth.py"), "the cookie script should be found"
 
 
 def test_rules_see_the_code():

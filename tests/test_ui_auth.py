@@ -140,6 +140,53 @@ def test_an_idle_session_expires(db, accounts):
     assert "content for editor1 (editor)" in texts(fresh.run())
 
 
+def _cookie_scripts(at: AppTest) -> list[str]:
+    return [str(e.proto.body) for e in at.get("html")]
+
+
+def test_a_reload_resumes_the_login_from_the_browser_cookie(db, accounts, monkeypatch):
+    """Signing in writes the token to the browser once; a new tab (a reload) that sends it back is signed
+    in without the form; signing out ends it for every tab, and the stale copy a tab holds is not used."""
+    cookie = {"token": ""}
+    monkeypatch.setattr(auth, "browser_token", lambda: cookie["token"])
+    at = AppTest.from_function(gate_app, default_timeout=60).run()
+    at.text_input(key="login_username").input("handler1")
+    at.text_input(key="login_password").input(PW)
+    at.button[0].click().run()
+    token = at.session_state[auth.SESSION_KEY]["token"]
+    assert users.is_token(token)
+    [script] = _cookie_scripts(at)
+    assert f'document.cookie = "{auth.COOKIE}={token}; Path=/; SameSite=Strict"' in script
+    assert not _cookie_scripts(at.run())                       # written once, not on every rerun
+
+    cookie["token"] = token                                    # the browser sends it on reload
+    reloaded = AppTest.from_function(gate_app, default_timeout=60).run()
+    assert "content for handler1 (handler)" in texts(reloaded) and not reloaded.text_input
+    with Store(db) as s:
+        assert users.resume(s, token, datetime.now(timezone.utc))["username"] == "handler1"
+
+    reloaded.button(key="auth_logout").click().run()
+    assert "已退出登录" in texts(reloaded) and "登录已失效" not in texts(reloaded)
+    [clear] = _cookie_scripts(reloaded)
+    assert f"{auth.COOKIE}=; Path=/; Max-Age=0" in clear
+    reloaded.run()                                             # the tab still holds the stale cookie copy
+    assert "content for" not in texts(reloaded) and "登录已失效" not in texts(reloaded)
+    assert "content for" not in texts(at.run())                # the first tab is signed out too
+    assert "已退出登录" in texts(at)
+    again = AppTest.from_function(gate_app, default_timeout=60).run()   # a reload with the old cookie
+    assert "content for" not in texts(again) and "登录已失效" in texts(again)
+
+
+def test_a_cookie_of_a_disabled_account_or_garbage_signs_nobody_in(db, accounts, monkeypatch):
+    with Store(db) as s:
+        token = users.remember(s, accounts["editor"], datetime.now(timezone.utc))
+        users.set_active(s, "editor1", False, actor="cli:test", now=datetime.now(timezone.utc))
+    for sent in (token, "garbage", "x" * 43, "<script>alert(1)</script>"):
+        monkeypatch.setattr(auth, "browser_token", lambda sent=sent: sent)
+        at = AppTest.from_function(gate_app, default_timeout=60).run()
+        assert not at.exception and "content for" not in texts(at) and at.text_input(key="login_username")
+
+
 def test_alert_banner_shows_unacknowledged_alerts_as_text(db, accounts, firing):
     at = AppTest.from_function(gate_app, default_timeout=60)
     at.session_state[auth.SESSION_KEY] = auth.session_for(accounts["viewer"])

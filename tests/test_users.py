@@ -206,3 +206,76 @@ def test_cli_users_add_list_passwd_disable(db_path, monkeypatch, frozen_now):
 def test_cli_without_a_terminal_needs_password_stdin(db_path, monkeypatch):
     code, _, err = _cli(["users", "add", "root", "--role", "admin", "--db", str(db_path)], monkeypatch)
     assert code == 2 and "--password-stdin" in err
+
+
+# -- remembered sign-ins (a reload keeps the login) ----------------------------------------------------
+
+def test_a_sign_in_token_resumes_the_login_until_idle_or_a_working_day_has_passed(fresh_store, admin, frozen_now):
+    token = users.remember(fresh_store, admin, frozen_now)
+    assert users.is_token(token)
+    stored = fresh_store.conn.execute("SELECT token_hash FROM sign_ins").fetchone()[0]
+    assert token not in stored and len(stored) == 64          # only the hash is kept
+    later = frozen_now + timedelta(minutes=90)
+    session = users.resume(fresh_store, token, later, idle_minutes=120)
+    assert session["username"] == "alice" and session["role"] == "admin" and session["token"] == token
+    assert users.check_session(fresh_store, session, later, 120) == admin
+    # idle longer than the limit since the last activity written back: ended
+    with pytest.raises(SessionExpired, match="120 分钟"):
+        users.resume(fresh_store, token, frozen_now + timedelta(minutes=121), idle_minutes=120)
+    # activity keeps it alive, but not past MAX_SESSION_AGE
+    t = frozen_now
+    while t < frozen_now + users.MAX_SESSION_AGE - timedelta(minutes=30):
+        t += timedelta(minutes=100)
+        s = users.resume(fresh_store, token, t, idle_minutes=120)
+        assert users.needs_saving(s, t + users.SEEN_EVERY)
+        users.save_seen(fresh_store, s, t)
+    with pytest.raises(SessionExpired, match="12 小时"):
+        users.resume(fresh_store, token, frozen_now + users.MAX_SESSION_AGE + timedelta(minutes=1), 120)
+
+
+def test_activity_is_written_back_at_most_once_a_minute(fresh_store, admin, frozen_now):
+    token = users.remember(fresh_store, admin, frozen_now)
+    session = users.start_session(admin, frozen_now, token)
+    assert not users.needs_saving(session, frozen_now + timedelta(seconds=30))
+    assert users.needs_saving(session, frozen_now + timedelta(seconds=61))
+    users.save_seen(fresh_store, session, frozen_now + timedelta(seconds=61))
+    assert not users.needs_saving(session, frozen_now + timedelta(seconds=90))
+    assert user_store.sign_in(fresh_store, users._token_hash(token))["last_seen"].endswith("09:31:01+00:00")
+    assert not users.needs_saving(users.start_session(admin, frozen_now), frozen_now + timedelta(hours=1))
+
+
+def test_signing_out_a_new_password_or_disabling_ends_every_tab(fresh_store, admin, frozen_now):
+    other = users.add_user(fresh_store, "bob", PW, "editor", actor="cli:test", now=frozen_now)
+    a1, a2, b = (users.remember(fresh_store, u, frozen_now) for u in (admin, admin, other))
+    tab1, tab2 = (users.start_session(admin, frozen_now, t) for t in (a1, a2))
+    users.end_session(fresh_store, tab1)
+    with pytest.raises(SessionExpired, match="已退出登录"):
+        users.check_session(fresh_store, tab1, frozen_now)
+    with pytest.raises(SessionExpired, match="登录已失效"):
+        users.resume(fresh_store, a1, frozen_now)
+    assert users.check_session(fresh_store, tab2, frozen_now) == admin     # the other sign-in lives on
+    users.set_password(fresh_store, "alice", "a new password 2", actor="cli:test", now=frozen_now)
+    with pytest.raises(SessionExpired):
+        users.check_session(fresh_store, tab2, frozen_now)
+    assert user_store.count_sign_ins(fresh_store, other.id) == 1
+    users.set_active(fresh_store, "bob", False, actor="cli:test", now=frozen_now)
+    assert user_store.count_sign_ins(fresh_store, other.id) == 0
+    with pytest.raises(SessionExpired):
+        users.resume(fresh_store, b, frozen_now)
+
+
+@pytest.mark.parametrize("token", ["", "x", "a" * 42, "a" * 44, "é" * 43, "a\"; Path=/; x" + "a" * 30, None, 7])
+def test_malformed_tokens_are_refused_without_a_lookup_error(fresh_store, admin, frozen_now, token):
+    assert not users.is_token(token)
+    with pytest.raises(SessionExpired):
+        users.resume(fresh_store, token, frozen_now)
+    users.end_session(fresh_store, {"token": token})      # nothing to delete, no error
+
+
+def test_new_sign_ins_drop_stale_ones(fresh_store, admin, frozen_now):
+    users.remember(fresh_store, admin, frozen_now)
+    fresh = users.remember(fresh_store, admin, frozen_now + timedelta(minutes=5))
+    assert user_store.count_sign_ins(fresh_store, admin.id) == 2
+    users.remember(fresh_store, admin, frozen_now + timedelta(minutes=124))   # the first is idle past 120
+    assert user_store.count_sign_ins(fresh_store, admin.id) == 2
+    assert users.resume(fresh_store, fresh, frozen_now + timedelta(minutes=124))["token"] == fresh

@@ -6,10 +6,10 @@
   exists, every page needs a login.
 - A login lives in `st.session_state[SESSION_KEY]` as the plain dict made by
   `monitor.users.start_session`; it ends after `idle_minutes` without a rerun,
-  and at once when the account is disabled. Reloading the browser tab starts a
-  new Streamlit session and asks for the password again (Streamlit cannot set
-  cookies; the office's SSO via `st.login` will replace this, see
-  docs/operations.md).
+  and at once when the account is disabled. The browser keeps the login's
+  sign-in token in a cookie (COOKIE, set by a one-line script once after
+  signing in; it ends with the browser), so reloading the tab or opening a
+  second one resumes the login instead of asking for the password again.
 - Wrong passwords are rate-limited per user name in `monitor.users`.
 
 dashboard.py calls `require_login(store, settings)` before `page.run()` and
@@ -32,6 +32,9 @@ from ui import widgets
 
 SESSION_KEY = "auth"
 _MESSAGE_KEY = "auth_message"
+_COOKIE_KEY = "auth_cookie"        # what the next run writes to the browser: a token, or "" to clear it
+_ENDED_KEY = "auth_ended_token"    # the token this tab signed out with: the tab's cookie copy is stale
+COOKIE = "ipow_signin"
 FIRST_ADMIN_COMMAND = "python -m monitor users add 用户名 --role admin"
 
 
@@ -68,15 +71,64 @@ def current_user(store: Store, settings: Settings) -> User | None:
         return users.LOCAL_USER
     session = st.session_state.get(SESSION_KEY)
     if not session:
-        return None
+        session = _resume_from_cookie(store, settings)
+        if session is None:
+            return None
     try:
         user = users.check_session(store, session, now(), idle_minutes(settings))
     except users.SessionExpired as e:
         st.session_state.pop(SESSION_KEY, None)
         st.session_state[_MESSAGE_KEY] = str(e)
+        _forget_token(session.get("token"))
         return None
     users.touch(session, now())
+    if users.needs_saving(session, now()):
+        with writer(settings) as w:
+            users.save_seen(w, session, now())
     return user
+
+
+def browser_token() -> str:
+    """The sign-in token the browser sent when this tab connected ('' for none)."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:   # no browser behind this session (a bare script run): nothing to resume
+        return ""
+    return value if isinstance(value, str) else ""   # AppTest's stand-in client answers with a mock
+
+
+def _resume_from_cookie(store: Store, settings: Settings) -> dict | None:
+    token = browser_token()
+    if not token or token == st.session_state.get(_ENDED_KEY):
+        return None     # no cookie, or the one this tab connected with has ended (Streamlit keeps that copy)
+    try:
+        session = users.resume(store, token, now(), idle_minutes(settings))
+    except users.SessionExpired as e:
+        st.session_state[_MESSAGE_KEY] = str(e)
+        _forget_token(token)
+        return None
+    st.session_state[SESSION_KEY] = session
+    return session
+
+
+def _forget_token(token: str | None) -> None:
+    if token:
+        st.session_state[_ENDED_KEY] = token
+        st.session_state[_COOKIE_KEY] = ""
+
+
+def _cookie_script() -> None:
+    """Write or clear the sign-in cookie in the browser, once, when a login started or ended."""
+    token = st.session_state.pop(_COOKIE_KEY, None)
+    if token is None:
+        return
+    if token and not users.is_token(token):
+        return
+    value = f"{COOKIE}={token}; Path=/; SameSite=Strict" if token else f"{COOKIE}=; Path=/; Max-Age=0"
+    # The token is ours (URL-safe base64, checked above), never collected text. No Max-Age: the cookie ends
+    # with the browser; the server's idle and age limits end it sooner.
+    st.html(f'<script>document.cookie = "{value}" + (location.protocol === "https:" ? "; Secure" : "");</script>',
+            unsafe_allow_javascript=True)
 
 
 def require_login(store: Store, settings: Settings) -> User | None:
@@ -86,7 +138,7 @@ def require_login(store: Store, settings: Settings) -> User | None:
         local_mode_banner()
         return user
     if user is not None:
-        _account_box(user)
+        _account_box(user, settings)
         return user
     login_form(settings)
     return None
@@ -107,19 +159,24 @@ def local_mode_banner() -> None:
                icon=":material/person_off:")
 
 
-def _logout() -> None:
-    st.session_state.pop(SESSION_KEY, None)
+def _logout(settings: Settings) -> None:
+    session = st.session_state.pop(SESSION_KEY, None)
+    with writer(settings) as w:
+        users.end_session(w, session)
     st.session_state[_MESSAGE_KEY] = "已退出登录。"
+    _forget_token((session or {}).get("token") or browser_token())
 
 
-def _account_box(user: User) -> None:
+def _account_box(user: User, settings: Settings) -> None:
     with st.sidebar:
+        _cookie_script()
         st.caption("当前用户")
         st.text(user.label)
-        st.button("退出登录", key="auth_logout", icon=":material/logout:", on_click=_logout)
+        st.button("退出登录", key="auth_logout", icon=":material/logout:", on_click=_logout, args=(settings,))
 
 
 def login_form(settings: Settings) -> None:
+    _cookie_script()
     st.title("知识产权舆情监测")
     if msg := st.session_state.pop(_MESSAGE_KEY, None):
         st.info(msg, icon=":material/info:")
@@ -134,10 +191,12 @@ def login_form(settings: Settings) -> None:
     try:
         with writer(settings) as w:
             user = users.authenticate(w, name, password, t)
+            token = users.remember(w, user, t, idle_minutes(settings))
     except users.LoginError as e:
         st.error(str(e), icon=":material/error:")
         return
-    st.session_state[SESSION_KEY] = users.start_session(user, t)
+    st.session_state[SESSION_KEY] = users.start_session(user, t, token)
+    st.session_state[_COOKIE_KEY] = token
     st.rerun()
 
 
