@@ -153,6 +153,7 @@ def test_handler_handles_and_marks_under_own_name_but_cannot_edit_cases(env):
     db, accounts, case_id, in_review = env
     handler = accounts["handler"]
     at = run(PAGES / "handling.py", handler)
+    assert "首次采集" in at.metric[0].proto.help and "总览" in at.metric[0].proto.help   # says how it counts
     assign_in_handling(at)
     assert any("待研判 → 已交办" in s.value for s in at.success), [e.value for e in at.error]
     with Store(db, readonly=True) as s:

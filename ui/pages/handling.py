@@ -20,7 +20,9 @@ states = c2.multiselect("处置状态", list(handling.STATES), format_func=handl
 
 summary = state.handling_summary(db, days, tick)
 m = st.columns(6)
-m[0].metric("负面事件", summary["stories"])
+m[0].metric("负面事件", summary["stories"],
+            help="按首次采集（发现）时间统计的事件数：同一报道的多家转载算一个事件。"
+                 "总览的“负面”按发布时间统计条数，两者口径不同。")
 for col, key in zip(m[1:4], ("pending", "assigned", "responded")):
     col.metric(handling.STATES[key], summary["by_state"][key])
 m[4].metric("已办结", summary["by_state"]["closed"] + summary["by_state"]["dismissed"])
