@@ -15,6 +15,8 @@
         spaced per host (OPINION_HOST_INTERVAL_S, default 0.5 s plus jitter).
         With --every, a 立即采集 request from the dashboard is picked up within
         a few seconds and answered with one pass over every enabled source.
+        After a pass, when the newest database backup is a day old, a new one is
+        made (monitor/backup.py; $OPINION_BACKUP_DIR or backups/ beside the database).
     sources [--sources FILE]
         List and check the configured sources.
 
@@ -222,11 +224,33 @@ def cmd_run(args) -> int:
         if args.json:
             print(json.dumps(report.as_json(), ensure_ascii=False), flush=True)
 
+    backup_failed_at: list[float] = []
+
     def alerts_after_pass(store, srcs) -> None:
         from monitor.alerts import evaluate_and_notify   # never raises: alerts cannot stop collection
         report = evaluate_and_notify(store, settings, sources=list(srcs))
         for error in report.errors:
             _say(f"预警：{error}")
+        daily_backup()
+
+    def daily_backup() -> None:
+        """The day's backup after a pass when the newest is a day old; a failure is said, not fatal, and
+        tried again an hour later (not after every pass)."""
+        import time
+        from datetime import datetime, timezone
+
+        from monitor import backup
+        if backup_failed_at and time.monotonic() - backup_failed_at[-1] < 3600:
+            return
+        try:
+            made = backup.maybe_create(settings.db_path, settings.backups, datetime.now(timezone.utc))
+        except backup.BackupError as e:
+            backup_failed_at.append(time.monotonic())
+            _say(f"备份失败：{e}")
+            return
+        backup_failed_at.clear()
+        if made is not None:
+            _say(f"已备份数据库：{made.path}")
 
     # systemd and `kill` send SIGTERM, people press Ctrl-C: both ask for a graceful stop at the
     # next safe point (a signal raised mid-write could leave a transaction open); a second one

@@ -201,7 +201,7 @@ def cmd_handle(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from monitor import admin_cli, intake_cli
+    from monitor import admin_cli, backup_cli, intake_cli
     p = argparse.ArgumentParser(prog="python -m monitor",
                                 description="舆情监测：导出、示例数据、检索、负面处置、用户与预警、录入")
     sub = p.add_subparsers(dest="command", required=True)
@@ -268,6 +268,7 @@ def parser() -> argparse.ArgumentParser:
     h.set_defaults(func=cmd_handle)
     admin_cli.register(sub)      # users …, alerts …
     intake_cli.register(sub)     # intake add-item | import | source …
+    backup_cli.register(sub)     # backup create | list | restore
     return p
 
 

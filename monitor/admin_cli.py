@@ -26,20 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from monitor import alert_store, alerts, notify, users
-from monitor.cli import run_command
+from monitor.cli import cli_actor, run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 
 
 class AdminCliError(ValueError):
     """Bad input from the command line; printed as one line, exit 2."""
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _now() -> datetime:
@@ -82,7 +75,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
             users.check_username(args.username)
             users.check_role(args.role)
             pw = _password(args, args.username)
-            u = users.add_user(store, args.username, pw, args.role, actor=_actor(), now=_now(),
+            u = users.add_user(store, args.username, pw, args.role, actor=cli_actor(), now=_now(),
                                display_name=args.display_name or "")
         except users.UserError as e:
             raise _refuse(e) from None
@@ -105,7 +98,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     with _store(args, must_exist=True) as store:
         try:
             users.get_user(store, args.username)
-            users.set_password(store, args.username, _password(args, args.username), actor=_actor(), now=_now())
+            users.set_password(store, args.username, _password(args, args.username), actor=cli_actor(), now=_now())
         except users.UserError as e:
             raise _refuse(e) from None
     print(f"已修改 {args.username} 的密码")
@@ -115,7 +108,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
 def _set_active(args: argparse.Namespace, active: bool) -> int:
     with _store(args, must_exist=True) as store:
         try:
-            users.set_active(store, args.username, active, actor=_actor(), now=_now())
+            users.set_active(store, args.username, active, actor=cli_actor(), now=_now())
         except users.UserError as e:
             raise _refuse(e) from None
     print(f"已{'启用' if active else '停用'} {args.username}")
@@ -133,7 +126,7 @@ def cmd_users_enable(args: argparse.Namespace) -> int:
 def cmd_users_role(args: argparse.Namespace) -> int:
     with _store(args, must_exist=True) as store:
         try:
-            users.set_role(store, args.username, args.role, actor=_actor(), now=_now())
+            users.set_role(store, args.username, args.role, actor=cli_actor(), now=_now())
         except users.UserError as e:
             raise _refuse(e) from None
     print(f"{args.username} 的角色已改为 {users.ROLE_LABELS[args.role]}")
@@ -170,7 +163,7 @@ def cmd_alerts_test_send(args: argparse.Namespace) -> int:
     with _store(args) as store:
         now = _now()
         result = notify.test_send(store, cfg, args.channel, now)
-        users.audit(store, _actor(), "alert.test_send", args.channel, {"ok": result.ok, "error": result.error}, now)
+        users.audit(store, cli_actor(), "alert.test_send", args.channel, {"ok": result.ok, "error": result.error}, now)
     if not result.ok:
         raise AdminCliError(f"测试发送失败：{result.error}")
     print(f"测试消息已发送到「{args.channel}」")
@@ -232,7 +225,7 @@ def cmd_alerts_load_rules(args: argparse.Namespace) -> int:
             for r in rules:
                 alerts.save_rule(store, alerts.Rule(id=existing.get(r.name), name=r.name, kind=r.kind,
                                                     params=r.params, delivery=r.delivery, enabled=r.enabled),
-                                 actor=_actor(), now=now)
+                                 actor=cli_actor(), now=now)
     print(f"已载入 {len(rules)} 条规则（新增 {sum(r.name not in existing for r in rules)} 条）")
     return 0
 

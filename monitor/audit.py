@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "case.create": "新建案例", "case.edit": "修改案例", "case.move": "案例流转", "case.flag": "处理脱敏提示",
     "case.discover": "发现候选案例", "case.release": "编发案例",
     "model.rejudge": "重新判定已存条目", "model.rollback": "恢复上一版研判模型",
+    "db.backup": "备份数据库", "db.restore": "从备份恢复数据库",
 }
 
 DETAIL_LABELS = {
@@ -37,7 +38,7 @@ DETAIL_LABELS = {
     "due": "时限", "reason": "理由", "note": "说明", "flag": "提示编号", "decision": "处理", "cases": "案例",
     "draft": "征求意见稿", "id": "编号", "replaced": "被替换的模型", "title": "标题", "duplicate": "重复",
     "updated": "更新", "rows": "行数", "items": "条数", "changed": "变化", "name": "名称", "kind": "类型",
-    "mark": "标记", "on": "加上标记",
+    "mark": "标记", "on": "加上标记", "taken_at": "备份时间", "saved_as": "恢复前的数据库另存为", "file": "文件",
 }
 # The item fields staff correct (a correction's "field"), as the log and the item detail name them.
 FIELD_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import getpass
 import os
 import sys
 from typing import Any, Callable
@@ -21,6 +22,14 @@ EXIT_ERROR = 2
 REASONS = {errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOENT: "文件或文件夹不存在",
            errno.ENOTDIR: "路径中有一段不是文件夹", errno.EACCES: "没有权限", errno.EPERM: "不允许的操作（没有权限）",
            errno.ENOSPC: "磁盘已满", errno.EROFS: "只读文件系统"}
+
+
+def cli_actor() -> str:
+    """Who runs a command, as the audit log records it: `cli:<system user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _say(message: str) -> None:

@@ -17,7 +17,6 @@ recorded in the audit log as `cli:<system user>`. Exit codes: 0 done,
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -25,16 +24,9 @@ from pathlib import Path
 from collectors.imports import FIELDS
 from collectors.registry import SourceConfigError
 from monitor import intake
-from monitor.cli import run_command
+from monitor.cli import cli_actor, run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _fail(message: str) -> int:
@@ -67,7 +59,7 @@ def _report(report: intake.IntakeReport, as_json: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.load(db=args.db, sources=args.sources)
-    actor = _actor()
+    actor = cli_actor()
     try:
         if args.intake_cmd in ("add-item", "import"):
             from sentiment import load_judge   # imported late: only item commands need the model

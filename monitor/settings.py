@@ -19,6 +19,7 @@ ENV_DB = "OPINION_DB"
 ENV_SOURCES = "OPINION_SOURCES"
 ENV_RSSHUB = "OPINION_RSSHUB_BASE"
 ENV_REFRESH = "OPINION_REFRESH_SECONDS"
+ENV_BACKUP_DIR = "OPINION_BACKUP_DIR"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Settings:
     refresh_seconds: int = 60
     # A collection older than this is shown as stalled on the overview.
     stall_minutes: int = 180
+    # Where database backups go; None: a `backups` folder beside the database (monitor/backup.py).
+    backup_dir: Path | None = None
     user_agent: str = "IPOpinionWatch/0.1 (+https://amr.ah.gov.cn; 安徽省知识产权局宣传舆情监测)"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -52,8 +55,15 @@ class Settings:
                 s = replace(s, refresh_seconds=max(5, int(env[ENV_REFRESH])))
             except ValueError:
                 raise ValueError(f"{ENV_REFRESH} must be a whole number of seconds, got {env[ENV_REFRESH]!r}")
+        if env.get(ENV_BACKUP_DIR):
+            s = replace(s, backup_dir=Path(env[ENV_BACKUP_DIR]))
         if db is not None:
             s = replace(s, db_path=Path(db))
         if sources is not None:
             s = replace(s, sources_file=Path(sources))
         return s
+
+    @property
+    def backups(self) -> Path:
+        """The backup folder: `backup_dir`, or `backups` beside the database."""
+        return self.backup_dir or self.db_path.resolve().parent / "backups"

@@ -107,6 +107,11 @@ def delete_user_sign_ins(store: Store, user_id: int) -> int:
         return c.execute("DELETE FROM sign_ins WHERE user_id=?", (user_id,)).rowcount
 
 
+def delete_all_sign_ins(store: Store) -> int:
+    with store.atomic() as c:
+        return c.execute("DELETE FROM sign_ins").rowcount
+
+
 def purge_sign_ins(store: Store, *, seen_before: str, started_before: str) -> int:
     with store.atomic() as c:
         return c.execute("DELETE FROM sign_ins WHERE last_seen<? OR started_at<?",

@@ -48,6 +48,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "manage_sample": frozenset({"admin"}),
     "manage_model": frozenset({"admin"}),               # re-judge stored items, roll the model back
+    "manage_backups": frozenset({"admin"}),
     "import_items": frozenset({"handler", "editor", "admin"}),
 }
 
@@ -364,6 +365,11 @@ def save_seen(store: Store, session: dict[str, Any], now: datetime) -> None:
     if session.get("token") and is_token(session["token"]):
         user_store.touch_sign_in(store, _token_hash(session["token"]), t)
     session["saved_seen"] = t
+
+
+def end_all_sessions(store: Store) -> int:
+    """Everyone signs in again (after a restore, sign-ins of the backup's day must not come back)."""
+    return user_store.delete_all_sign_ins(store)
 
 
 def end_session(store: Store, session: Mapping[str, Any] | None) -> None:

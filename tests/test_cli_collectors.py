@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import backup
 from monitor.pipeline import collection_lock, lock_path_for
 from monitor.store import Store, StoreError
 
@@ -179,6 +180,19 @@ def test_run_once_json_one_line_per_source(tmp_path, feed_server):
     assert runs == [("正常源", "ok", 2, 0, 1), ("出错源", "error", 0, 1, 1), ("拒绝连接", "error", 0, 1, 1)]
     again = _cli("run", "--json", "--sources", _sources_file(tmp_path, feed_server), "--db", db)
     assert json.loads(again.stdout.splitlines()[0])["duplicate"] == 2
+    # the day's backup is made after the first pass only (the next is due a day later)
+    [made] = backup.list_backups(tmp_path / "backups")
+    assert "已备份数据库" in done.stderr and "已备份数据库" not in again.stderr
+    assert backup.check(made.path).counts["items"] == 2
+
+
+def test_a_failing_backup_is_said_and_does_not_fail_the_run(tmp_path, feed_server):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    done = _cli("run", "--once", "--sources", _sources_file(tmp_path, feed_server), "--db", tmp_path / "o.db",
+                env=_env(OPINION_BACKUP_DIR=str(blocker / "backups")))
+    assert done.returncode == 0 and "备份失败：无法创建备份目录" in done.stderr
+    assert _rows(tmp_path / "o.db", "SELECT count(*) FROM items") == [(2,)]
 
 
 def test_run_refuses_while_another_collector_holds_the_lock(tmp_path, feed_server):
