@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -181,6 +182,46 @@ def test_a_reload_keeps_the_login_until_signing_out(server):
         page.reload(wait_until="domcontentloaded")
         page.wait_for_selector('input[type="password"]', timeout=90_000)
         page.get_by_text("登录已失效").first.wait_for(timeout=30_000)
+
+
+def _marks(server_db: Path, mark: str) -> int:
+    with sqlite3.connect(server_db) as c:
+        return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]
+
+
+def test_triage_from_the_keyboard(server, tmp_path):
+    """信息流: J / K step through the list into the detail, S marks it 重要; the same letter typed in the
+    search box is text, not a command."""
+    db = tmp_path / "opinion.db"
+    with _page(viewport={"width": 1400, "height": 1200}) as page:
+        page.goto(server + "stream", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        page.get_by_text(re.compile(r"^匹配 \d+ 条")).first.wait_for(timeout=90_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=90_000)
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="查看详情").locator("input")
+        page.wait_for_selector('kbd[aria-label="Shortcut J"]', timeout=60_000)
+        page.get_by_role("heading", name="信息流").click()                  # focus on the page, not a field
+        assert picker.input_value() == ""
+        page.keyboard.press("j")
+        page.get_by_text("判定理由", exact=True).first.wait_for(timeout=60_000)
+        first = picker.input_value()
+        assert first
+        page.keyboard.press("j")
+        page.wait_for_function("(t) => ![...document.querySelectorAll("
+                               "'[data-testid=stSelectbox] input')].some(e => e.value === t)", arg=first,
+                               timeout=60_000)
+        page.keyboard.press("k")
+        page.wait_for_function("(t) => [...document.querySelectorAll('[data-testid=stSelectbox] input')]"
+                               ".some(e => e.value === t)", arg=first, timeout=60_000)
+        page.keyboard.press("s")
+        page.get_by_text("标记已保存").first.wait_for(timeout=60_000)
+        assert _marks(db, "important") == 1
+        search = page.get_by_role("textbox", name="全文检索")
+        search.click()
+        search.press_sequentially("sjk")
+        page.wait_for_timeout(1500)
+        assert search.input_value() == "sjk" and _marks(db, "important") == 1
 
 
 def test_a_watched_page_shows_new_items_without_a_reload(tmp_path):

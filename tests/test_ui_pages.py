@@ -246,6 +246,29 @@ def test_stream_detail_shows_reasons(seeded):
     assert [b.proto.url for b in at.get("link_button")] == ["https://news.example/0"]
 
 
+def test_next_and_previous_step_through_the_listed_items(seeded):
+    at = stream()
+    titles = list(at.dataframe[0].value["标题"])
+    prev, nxt = at.button(key="detail_item_prev"), at.button(key="detail_item_next")
+    assert (prev.proto.shortcut, nxt.proto.shortcut) == ("k", "j")
+    nxt.click().run()
+    shown = lambda: [h.value for h in at.subheader][0]  # noqa: E731
+    assert shown() == md_escape(titles[0]) and at.button(key="detail_item_prev").disabled
+    at.button(key="detail_item_next").click().run()
+    assert shown() == md_escape(titles[1])
+    at.button(key="detail_item_prev").click().run()
+    assert shown() == md_escape(titles[0])
+    for _ in range(len(titles) + 2):                      # past the end it stays on the last one
+        if at.button(key="detail_item_next").disabled:
+            break
+        at.button(key="detail_item_next").click().run()
+    assert shown() == md_escape(titles[-1]) and at.button(key="detail_item_next").disabled
+    assert at.button(key="act_important").proto.shortcut == "s"
+    at.text_input(key="flt_keyword").input("宣传周").run()   # the list moved on: nothing stale stays chosen
+    no_exception(at)
+    assert at.selectbox(key="detail_item").value is None
+
+
 def test_script_in_a_title_shows_as_text(seeded):
     at = stream()
     assert XSS in list(at.dataframe[0].value["标题"])

@@ -423,14 +423,36 @@ def item_table(rows: pd.DataFrame, key: str, height: int | str = "auto") -> None
         })
 
 
+# Triage from the keyboard (users.md: 监测员 need fast triage by keyboard and mouse). Letters as in mail
+# readers; Streamlit reserves C and R, and ignores shortcuts while the focus is in a text field.
+SHORTCUTS = {"next": "J", "previous": "K", "important": "S", "read": "E", "negative": "X"}
+
+
+def _step(key: str, ids: list[int], delta: int) -> None:
+    current = st.session_state.get(key)
+    if current in ids:
+        st.session_state[key] = ids[max(0, min(len(ids) - 1, ids.index(current) + delta))]
+    else:
+        st.session_state[key] = ids[0] if delta > 0 else ids[-1]
+
+
 def item_picker(rows: pd.DataFrame, key: str = "detail_item") -> int | None:
-    """Which listed item to show in detail; options are ids, labels are plain text."""
+    """Which listed item to show in detail, with 上一条 / 下一条 (K / J); options are ids, labels plain text."""
     if rows.empty:
         return None
     ids = [int(i) for i in rows["id"]]
     labels = {int(r.id): f"{r.published_at:%m-%d} {r.title[:60]}" for r in rows.itertuples()}
-    return st.selectbox("查看详情", ids, index=None, format_func=lambda i: labels.get(i, str(i)),
-                        key=key, placeholder="选择一条信息查看详情和判定理由")
+    if st.session_state.get(key) not in ids:
+        st.session_state.pop(key, None)        # the list moved on (new filter, new items): nothing stale chosen
+    pos = ids.index(st.session_state[key]) if key in st.session_state else -1
+    pick, prev, nxt = st.columns([8, 1, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox("查看详情", ids, index=None, format_func=lambda i: labels.get(i, str(i)),
+                            key=key, placeholder="选择一条信息查看详情和判定理由（J 下一条，K 上一条）")
+    prev.button("上一条", key=f"{key}_prev", shortcut=SHORTCUTS["previous"], disabled=pos == 0,
+                on_click=_step, args=(key, ids, -1), width="stretch")
+    nxt.button("下一条", key=f"{key}_next", shortcut=SHORTCUTS["next"], disabled=pos == len(ids) - 1,
+               on_click=_step, args=(key, ids, 1), width="stretch")
+    return chosen
 
 
 def item_detail(d: Mapping[str, Any] | None) -> None:
@@ -601,16 +623,17 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         return dict(on_click=_act, args=(db, label, user, "handle", (audit_action, item_id, detail), fn, *args))
 
     a.button("取消重要" if important else "标记重要", key="act_important", icon=":material/star:",
+             shortcut=SHORTCUTS["important"],
              **act("标记", "item.mark", {"mark": "important", "on": not important},
                    mark_store.set_mark, item_id, "important", name, not important))
-    b.button("标记已读", key="act_read", icon=":material/done:",
+    b.button("标记已读", key="act_read", icon=":material/done:", shortcut=SHORTCUTS["read"],
              **act("标记", "item.mark", {"mark": "read", "on": True}, mark_store.set_mark, item_id, "read", name, True))
     if d.get("negative"):
-        c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:",
+        c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:", shortcut=SHORTCUTS["negative"],
                  **act("误判更正", "item.correct", {"field": "negative", "value": "no"},
                        Store.apply_correction, item_id, "negative", "no", name))
     else:
-        c.button("应为负面", key="act_negative", icon=":material/report:",
+        c.button("应为负面", key="act_negative", icon=":material/report:", shortcut=SHORTCUTS["negative"],
                  **act("更正", "item.correct", {"field": "negative", "value": "yes"},
                        Store.apply_correction, item_id, "negative", "yes", name))
     # Off-topic look-alikes (a logo redesign, a celebrity lawsuit) are taught to the topic model as such:
