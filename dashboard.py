@@ -31,6 +31,7 @@ PAGES = {
         st.Page("ui/pages/schemes.py", title="监测方案", icon=":material/filter_alt:"),
         st.Page("ui/pages/model.py", title="研判模型", icon=":material/model_training:"),
         st.Page("ui/pages/audit.py", title="操作日志", icon=":material/history:"),
+        st.Page("ui/pages/accounts.py", title="账号", icon=":material/manage_accounts:"),
         st.Page("ui/pages/backups.py", title="数据备份", icon=":material/backup:"),
     ],
 }

@@ -122,6 +122,11 @@ def count_sign_ins(store: Store, user_id: int) -> int:
     return store.conn.execute("SELECT count(*) FROM sign_ins WHERE user_id=?", (user_id,)).fetchone()[0]
 
 
+def count_live_sign_ins(store: Store, user_id: int, seen_since: str) -> int:
+    return store.conn.execute("SELECT count(*) FROM sign_ins WHERE user_id=? AND last_seen>=?",
+                              (user_id, seen_since)).fetchone()[0]
+
+
 # -- audit log ------------------------------------------------------------------------
 
 def insert_audit(store: Store, *, at: str, actor: str, role: str, action: str, target: str,

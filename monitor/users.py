@@ -58,6 +58,7 @@ MAX_FAILURES = 5                 # wrong passwords allowed within FAILURE_WINDOW
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)  # ... before the name is locked this long after the last one
 DEFAULT_IDLE_MINUTES = 120       # staff keep the dashboard open; two idle hours end the login
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,31}$")
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -143,6 +144,14 @@ def check_password(password: str, username: str = "") -> str:
     return password
 
 
+def check_display_name(display_name: str) -> str:
+    """The name shown beside actions (王丽): one line, at most 32 characters."""
+    name = " ".join((display_name or "").split())
+    if len(name) > 32:
+        raise UserError("显示名最多 32 个字")
+    return name
+
+
 def check_role(role: str) -> str:
     if role not in ROLES:
         raise UserError(f"角色必须是 {', '.join(ROLES)} 之一，收到 {role!r}")
@@ -174,6 +183,7 @@ def add_user(store: Store, username: str, password: str, role: str, *, actor: Us
     name = check_username(username)
     check_password(password, name)
     check_role(role)
+    display_name = check_display_name(display_name)
     if user_store.user_by_name(store, name) is not None:
         raise UserError(f"用户名 {name} 已存在")
     t = iso(_utc(now))
@@ -216,6 +226,14 @@ def set_role(store: Store, username: str, role: str, *, actor: User | str, now: 
         audit(store, actor, "user.role", user.username, {"from": user.role, "to": role}, now)
 
 
+def set_display_name(store: Store, username: str, display_name: str, *, actor: User | str, now: datetime) -> None:
+    user = get_user(store, username)
+    name = check_display_name(display_name)
+    with store.atomic():
+        user_store.update_user(store, user.id, {"display_name": name, "updated_at": iso(_utc(now))})
+        audit(store, actor, "user.display_name", user.username, {"from": user.display_name, "to": name}, now)
+
+
 def set_active(store: Store, username: str, active: bool, *, actor: User | str, now: datetime) -> None:
     user = get_user(store, username)
     with store.atomic():
@@ -225,6 +243,38 @@ def set_active(store: Store, username: str, active: bool, *, actor: User | str, 
         if not active:
             user_store.delete_user_sign_ins(store, user.id)
         audit(store, actor, "user.enable" if active else "user.disable", user.username, {}, now)
+
+
+def change_own_password(store: Store, user: User, current: str, new: str, now: datetime) -> None:
+    """A signed-in user's own new password, given the current one (checked and rate-limited like a login,
+    so a borrowed unlocked screen cannot change it). Ends every sign-in of the account, this one included:
+    the caller starts a fresh one."""
+    if user.id == LOCAL_USER.id:
+        raise UserError("本机单用户模式没有账号密码")
+    try:
+        authenticate(store, user.username, current, now)
+    except LoginThrottled:
+        raise
+    except LoginError:
+        raise LoginError("当前密码不正确") from None
+    if new == current:
+        raise UserError("新密码不能与当前密码相同")
+    set_password(store, user.username, new, actor=user, now=now)
+
+
+def account_rows(store: Store, now: datetime) -> list[dict[str, Any]]:
+    """Every account for the 账号管理 table: who, role, state, last sign-in (Beijing time), open sign-ins."""
+    rows = []
+    for r in user_store.list_users(store):
+        last = r.get("last_login_at")
+        rows.append({"username": r["username"], "display_name": r["display_name"] or "",
+                     "role": r["role"], "role_label": ROLE_LABELS.get(r["role"], r["role"]),
+                     "active": bool(r["active"]),
+                     "last_login": (datetime.fromisoformat(last).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+                                    if last else ""),
+                     "signed_in": user_store.count_live_sign_ins(
+                         store, r["id"], seen_since=iso(_utc(now) - timedelta(minutes=DEFAULT_IDLE_MINUTES)))})
+    return rows
 
 
 def _keep_an_admin(store: Store, leaving: User) -> None:

@@ -279,3 +279,36 @@ def test_new_sign_ins_drop_stale_ones(fresh_store, admin, frozen_now):
     users.remember(fresh_store, admin, frozen_now + timedelta(minutes=124))   # the first is idle past 120
     assert user_store.count_sign_ins(fresh_store, admin.id) == 2
     assert users.resume(fresh_store, fresh, frozen_now + timedelta(minutes=124))["token"] == fresh
+
+
+def test_changing_ones_own_password_needs_the_current_one_and_is_rate_limited(fresh_store, admin, frozen_now):
+    with pytest.raises(LoginError, match="当前密码不正确"):
+        users.change_own_password(fresh_store, admin, "wrong one 1", "new password 1", frozen_now)
+    with pytest.raises(UserError, match="不能与当前密码相同"):
+        users.change_own_password(fresh_store, admin, PW, PW, frozen_now)
+    with pytest.raises(UserError, match="至少"):
+        users.change_own_password(fresh_store, admin, PW, "short", frozen_now)
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(LoginError):
+            users.change_own_password(fresh_store, admin, "wrong one 1", "new password 1", frozen_now)
+    with pytest.raises(LoginThrottled):                     # guessing through this form is locked out too
+        users.change_own_password(fresh_store, admin, PW, "new password 1", frozen_now)
+    later = frozen_now + users.LOCKOUT + timedelta(minutes=1)
+    users.change_own_password(fresh_store, admin, PW, "new password 1", later)
+    assert users.authenticate(fresh_store, "alice", "new password 1", later) == admin
+    with pytest.raises(UserError):
+        users.change_own_password(fresh_store, users.LOCAL_USER, "x", "new password 1", later)
+
+
+def test_account_rows_and_display_names(fresh_store, admin, frozen_now):
+    users.authenticate(fresh_store, "alice", PW, frozen_now)
+    users.remember(fresh_store, admin, frozen_now)
+    users.set_display_name(fresh_store, "alice", "  王 丽\n", actor="cli:test", now=frozen_now)
+    with pytest.raises(UserError, match="32"):
+        users.set_display_name(fresh_store, "alice", "名" * 33, actor="cli:test", now=frozen_now)
+    with pytest.raises(UserError, match="32"):
+        users.add_user(fresh_store, "bob", PW, "viewer", actor="cli:test", now=frozen_now, display_name="名" * 40)
+    [row] = users.account_rows(fresh_store, frozen_now + timedelta(minutes=5))
+    assert row == {"username": "alice", "display_name": "王 丽", "role": "admin", "role_label": "管理员",
+                   "active": True, "last_login": "2026-11-20 17:30", "signed_in": 1}
+    assert users.account_rows(fresh_store, frozen_now + timedelta(hours=3))[0]["signed_in"] == 0   # idle: gone

@@ -191,13 +191,25 @@ def login_form(settings: Settings) -> None:
     try:
         with writer(settings) as w:
             user = users.authenticate(w, name, password, t)
-            token = users.remember(w, user, t, idle_minutes(settings))
     except users.LoginError as e:
         st.error(str(e), icon=":material/error:")
         return
+    start_login(settings, user, t)
+    st.rerun()
+
+
+def start_login(settings: Settings, user: User, at: datetime | None = None) -> None:
+    """Sign `user` in for this tab and, on the next run, in the browser's cookie (a new sign-in token)."""
+    t = at or now()
+    with writer(settings) as w:
+        token = users.remember(w, user, t, idle_minutes(settings))
     st.session_state[SESSION_KEY] = users.start_session(user, t, token)
     st.session_state[_COOKIE_KEY] = token
-    st.rerun()
+
+
+def login_notice(message: str) -> None:
+    """A note the login form shows once (after the first account was created, say)."""
+    st.session_state[_MESSAGE_KEY] = message
 
 
 def alert_banner(store: Store, settings: Settings) -> None:
