@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +30,8 @@ DEFAULT_KEEP = 14                       # two weeks of daily backups
 KEEP_BEFORE_RESTORE = 3                 # copies of what a restore replaced, kept apart from the daily ones
 EVERY = timedelta(hours=24)             # the collector service makes one when the newest is this old
 STALE = timedelta(hours=48)             # the dashboard warns admins past this
+SPACE_MARGIN = 1.2                      # free space a backup needs, as a multiple of the database's size
+LOW_SPACE = 3                           # the page warns when fewer than this many more backups would fit
 _NAME = re.compile(r"^opinion-(\d{8}-\d{6})(?:-(\d+))?(-before-restore)?\.db$")
 PARTIAL = ".partial"
 
@@ -104,6 +107,10 @@ def create(db_path: Path, folder: Path, now: datetime, *, keep: int = DEFAULT_KE
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BackupError(f"无法创建备份目录 {folder}：{e.strerror or e}") from e
+    need, free = db_path.stat().st_size, free_space(folder)
+    if free is not None and free < need * SPACE_MARGIN:
+        raise BackupError(f"备份目录所在磁盘空间不足：需要约 {size_text(int(need * SPACE_MARGIN))}，"
+                          f"只剩 {size_text(free)}（可减少保留份数或换一个备份目录）")
     final = _target(folder, now, before_restore)
     partial = final.with_name(final.name + PARTIAL)
     try:
@@ -200,13 +207,29 @@ def maybe_create(db_path: Path, folder: Path, now: datetime, *, keep: int = DEFA
     return create(db_path, folder, now, keep=keep)
 
 
-def overview(folder: Path, now: datetime) -> dict:
-    """For the 数据备份 page: the newest backup, whether it is too old, and every backup as a table row."""
+def free_space(folder: Path) -> int | None:
+    """Free bytes on the disk that holds `folder` (or the nearest existing parent); None when unknown."""
+    p = Path(folder).resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return shutil.disk_usage(p).free
+    except OSError:
+        return None
+
+
+def overview(folder: Path, now: datetime, db_path: Path | None = None) -> dict:
+    """For the 数据备份 page: the newest backup, whether it is too old, whether the disk is filling up, and
+    every backup as a table row."""
     found = list_backups(folder)
     newest = next((b for b in found if not b.before_restore), None)
+    free = free_space(folder)
+    size = db_path.stat().st_size if db_path is not None and Path(db_path).is_file() else 0
     return {
         "latest": newest, "age": age_text(newest, now),
         "stale": newest is None or now - newest.taken_at > STALE,
+        "free": free, "db_size": size,
+        "low_space": bool(size and free is not None and free < size * SPACE_MARGIN * LOW_SPACE),
         "rows": [{"备份时间": f"{b.taken_at:%Y-%m-%d %H:%M:%S}", "大小": size_text(b.size),
                   "类型": "恢复前的数据库" if b.before_restore else "备份", "文件": b.name} for b in found],
     }

@@ -103,8 +103,25 @@ def test_is_due_after_a_day_and_maybe_create_makes_one_then(live, tmp_path):
     info = backup.overview(folder, T0 + timedelta(hours=26))
     assert not info["stale"] and info["age"] == "2026-11-21 09:30（2 小时前）" and len(info["rows"]) == 2
     assert backup.overview(folder, T0 + timedelta(days=4))["stale"]
-    assert backup.overview(tmp_path / "none", T0) | {"rows": []} == {
-        "latest": None, "age": "尚无备份", "stale": True, "rows": []}
+    empty = backup.overview(tmp_path / "none", T0)
+    assert (empty["latest"], empty["age"], empty["stale"], empty["rows"]) == (None, "尚无备份", True, [])
+
+
+def test_a_backup_that_would_not_fit_is_refused_before_copying(live, tmp_path, monkeypatch):
+    size = live.stat().st_size
+    monkeypatch.setattr(backup, "free_space", lambda folder: size)          # fits, but without the margin
+    with pytest.raises(BackupError, match="磁盘空间不足"):
+        backup.create(live, tmp_path / "backups", T0)
+    assert list((tmp_path / "backups").iterdir()) == []
+    info = backup.overview(tmp_path / "backups", T0, live)
+    assert info["low_space"] and info["db_size"] == size
+    monkeypatch.setattr(backup, "free_space", lambda folder: size * 100)
+    assert not backup.overview(tmp_path / "backups", T0, live)["low_space"]
+    assert backup.create(live, tmp_path / "backups", T0).path.is_file()
+
+
+def test_free_space_is_read_from_the_nearest_existing_folder(tmp_path):
+    assert backup.free_space(tmp_path / "not" / "yet" / "made") == backup.free_space(tmp_path) > 0
 
 
 def test_an_unwritable_folder_or_a_bad_copy_gives_a_reason_and_leaves_nothing(live, tmp_path, monkeypatch):
@@ -259,6 +276,7 @@ def _page(user) -> AppTest:
 def test_an_admin_backs_up_from_the_page_and_sees_it_listed(page_db, tmp_path):
     at = _page(page_db["admin"])
     assert not at.exception and at.metric[0].value == "尚无备份" and "超过两天没有备份" in at.warning[0].value
+    assert at.metric[1].value.endswith("MB") or at.metric[1].value.endswith("KB")
     at.button(key="backup_now").click().run()
     assert not at.exception
     assert "已备份：opinion-" in at.success[0].value and "300 条信息" in at.success[0].value
