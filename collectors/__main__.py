@@ -243,10 +243,11 @@ def cmd_run(args) -> int:
         if backup_failed_at and time.monotonic() - backup_failed_at[-1] < 3600:
             return
         try:
-            made = backup.maybe_create(settings.db_path, settings.backups, datetime.now(timezone.utc))
-        except backup.BackupError as e:
+            made = backup.maybe_create(settings.db_path, settings.backups, datetime.now(timezone.utc),
+                                       keep=settings.backup_keep)
+        except Exception as e:      # whatever it is, collection goes on; the 数据备份 page shows the age
             backup_failed_at.append(time.monotonic())
-            _say(f"备份失败：{e}")
+            _say(f"备份失败：{e if isinstance(e, backup.BackupError) else backup.why(e)}")
             return
         backup_failed_at.clear()
         if made is not None:

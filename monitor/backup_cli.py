@@ -1,6 +1,7 @@
 """Command line for database backups: `python -m monitor backup …` (wired in monitor/__main__.py).
 
-  backup create [--db PATH] [--dir DIR] [--keep N]       a checked copy now; keeps the newest N (default 14)
+  backup create [--db PATH] [--dir DIR] [--keep N]       a checked copy now; keeps the newest N ($OPINION_BACKUP_KEEP
+                                                         or 14)
   backup list [--db PATH] [--dir DIR] [--check]           backups, newest first; --check reads each one back
   backup restore FILE [--db PATH] [--dir DIR] [--yes]     replace the database with FILE (collector stopped)
 
@@ -40,7 +41,7 @@ def _progress(label: str):
 
 def cmd_create(args: argparse.Namespace) -> int:
     s, folder = _settings(args)
-    made = backup.create(s.db_path, folder, datetime.now(timezone.utc), keep=args.keep,
+    made = backup.create(s.db_path, folder, datetime.now(timezone.utc), keep=args.keep or s.backup_keep,
                          progress=_progress("备份"), actor=cli_actor())
     print(f"已备份到 {made.path}（{backup.size_text(made.size)}；{backup.counts_text(made.counts)}）")
     return 0
@@ -55,7 +56,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     bad = 0
     for b in found:
         line = f"{b.taken_at:%Y-%m-%d %H:%M:%S}\t{backup.size_text(b.size)}\t{b.path}"
-        if b.before_restore:
+        if not b.valid:
+            line += "\t（不是数据库，未计入）"
+        elif b.taken_at > datetime.now(timezone.utc) + backup.FUTURE_SLACK:
+            line += "\t（日期在未来，未计入）"
+        elif b.before_restore:
             line += "\t（恢复前的数据库）"
         if args.check:
             try:
@@ -96,7 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b = subparsers.add_parser("backup", help="数据库备份：create | list | restore")
     bs = b.add_subparsers(dest="action", required=True)
     c = common(bs.add_parser("create", help="make a checked backup now"))
-    c.add_argument("--keep", type=_keep, default=backup.DEFAULT_KEEP, help="how many backups to keep (default 14)")
+    c.add_argument("--keep", type=_keep, default=None,
+                   help="how many daily backups to keep (default: $OPINION_BACKUP_KEEP or 14)")
     c.set_defaults(func=_guarded(cmd_create))
     ls = common(bs.add_parser("list", help="backups, newest first"))
     ls.add_argument("--check", action="store_true", help="read every backup back and check it")

@@ -216,7 +216,8 @@ def run_once(sources: Sequence[Source], store: Store, judge: Judge, client, *,
 
 
 def lock_path_for(db_path: str | Path) -> Path:
-    db_path = Path(db_path)
+    # Resolved: the same database reached through a symlink or a relative path must meet the same lock.
+    db_path = Path(db_path).resolve()
     return db_path.with_name(db_path.name + ".collect.lock")
 
 

@@ -20,6 +20,7 @@ ENV_SOURCES = "OPINION_SOURCES"
 ENV_RSSHUB = "OPINION_RSSHUB_BASE"
 ENV_REFRESH = "OPINION_REFRESH_SECONDS"
 ENV_BACKUP_DIR = "OPINION_BACKUP_DIR"
+ENV_BACKUP_KEEP = "OPINION_BACKUP_KEEP"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Settings:
     stall_minutes: int = 180
     # Where database backups go; None: a `backups` folder beside the database (monitor/backup.py).
     backup_dir: Path | None = None
+    # How many daily backups to keep (older ones are deleted after each new one).
+    backup_keep: int = 14
     user_agent: str = "IPOpinionWatch/0.1 (+https://amr.ah.gov.cn; 安徽省知识产权局宣传舆情监测)"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -57,6 +60,15 @@ class Settings:
                 raise ValueError(f"{ENV_REFRESH} must be a whole number of seconds, got {env[ENV_REFRESH]!r}")
         if env.get(ENV_BACKUP_DIR):
             s = replace(s, backup_dir=Path(env[ENV_BACKUP_DIR]))
+        if env.get(ENV_BACKUP_KEEP):
+            try:
+                keep = int(env[ENV_BACKUP_KEEP])
+            except ValueError:
+                keep = 0
+            if not 1 <= keep <= 10_000:
+                raise ValueError(f"{ENV_BACKUP_KEEP} must be a whole number from 1 to 10000, "
+                                 f"got {env[ENV_BACKUP_KEEP]!r}")
+            s = replace(s, backup_keep=keep)
         if db is not None:
             s = replace(s, db_path=Path(db))
         if sources is not None:

@@ -70,7 +70,8 @@ class Store:
             if readonly:
                 if not self.path.exists():
                     raise StoreError(f"database not found: {self.path}")
-                uri = f"file:{self.path.resolve()}?mode=ro"
+                # as_uri() escapes '#', '?' and '%', which would otherwise end the path inside the URI.
+                uri = self.path.resolve().as_uri() + "?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,7 @@ def test_a_backup_taken_while_the_collector_writes_is_one_consistent_checked_fil
     assert backup.check(made.path).counts["items"] == made.counts["items"]
 
 
-def test_the_newest_are_kept_and_copies_made_by_restores_apart(live, tmp_path):
+def test_the_newest_are_kept_and_nothing_else_is_deleted(live, tmp_path):
     folder = tmp_path / "backups"
     for day in range(4):
         backup.create(live, folder, T0 + timedelta(days=day), keep=2)
@@ -87,11 +87,37 @@ def test_the_newest_are_kept_and_copies_made_by_restores_apart(live, tmp_path):
     assert names == ["opinion-20261123-093000.db", "opinion-20261122-093000.db"]
     for n in range(5):
         backup.create(live, folder, T0 + timedelta(days=5, minutes=n), keep=2, before_restore=True)
+    junk = folder / "opinion-20991231-000000.db"                   # a clock set wrong once, or a stray file
+    junk.write_text("not a database")
+    empty = folder / "opinion-20261110-000000.db"
+    empty.write_bytes(b"")
+    backup.create(live, folder, T0 + timedelta(days=6), keep=2)
     found = backup.list_backups(folder)
-    assert sum(b.before_restore for b in found) == backup.KEEP_BEFORE_RESTORE
-    assert sum(not b.before_restore for b in found) == 2                    # restores do not push dailies out
-    twin = backup.create(live, folder, T0 + timedelta(days=3), keep=5)      # same second as one kept
-    assert twin.name == "opinion-20261123-093000-2.db"
+    assert sum(b.before_restore for b in found) == 5                     # copies saved by restores all stay
+    assert [b.name for b in found if b.usable(T0 + timedelta(days=6))] == [
+        "opinion-20261126-093000.db", "opinion-20261123-093000.db"]
+    assert junk.exists() and empty.exists()                              # not ours to delete, not counted
+
+
+def test_same_second_backups_get_distinct_names_listed_in_the_order_made(live, tmp_path):
+    folder = tmp_path / "backups"
+    made = [backup.create(live, folder, T0, keep=20).name for _ in range(11)]
+    assert made[1] == "opinion-20261120-093000-2.db" and made[10] == "opinion-20261120-093000-11.db"
+    assert [b.name for b in backup.list_backups(folder)] == made[::-1]
+
+
+def test_a_future_dated_or_junk_file_neither_stops_daily_backups_nor_counts_as_newest(live, tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "opinion-20991231-000000.db").write_text("junk")
+    real = folder / "opinion-20991230-000000.db"
+    backup.create(live, tmp_path / "elsewhere", T0).path.rename(real)    # a real backup, clock set ahead
+    assert backup.is_due(folder, T0)
+    assert backup.maybe_create(live, folder, T0) is not None
+    info = backup.overview(folder, T0 + timedelta(hours=1))
+    assert info["age"].startswith("2026-11-20 09:30") and set(info["odd"]) == {
+        "opinion-20991231-000000.db", "opinion-20991230-000000.db"}
+    assert {r["类型"] for r in info["rows"]} == {"备份", "不是数据库（未计入）", "日期在未来（未计入）"}
 
 
 def test_is_due_after_a_day_and_maybe_create_makes_one_then(live, tmp_path):
@@ -112,7 +138,7 @@ def test_a_backup_that_would_not_fit_is_refused_before_copying(live, tmp_path, m
     monkeypatch.setattr(backup, "free_space", lambda folder: size)          # fits, but without the margin
     with pytest.raises(BackupError, match="磁盘空间不足"):
         backup.create(live, tmp_path / "backups", T0)
-    assert list((tmp_path / "backups").iterdir()) == []
+    assert list((tmp_path / "backups").glob("opinion-*")) == []
     info = backup.overview(tmp_path / "backups", T0, live)
     assert info["low_space"] and info["db_size"] == size
     monkeypatch.setattr(backup, "free_space", lambda folder: size * 100)
@@ -135,7 +161,7 @@ def test_an_unwritable_folder_or_a_bad_copy_gives_a_reason_and_leaves_nothing(li
                                                             "counts": {}})
     with pytest.raises(BackupError, match="完整性检查.*page 7"):
         backup.create(live, tmp_path / "backups", T0)
-    assert list((tmp_path / "backups").iterdir()) == []
+    assert list((tmp_path / "backups").glob("opinion-*")) == []
 
 
 def test_restore_brings_back_what_was_lost_under_an_open_reader_and_keeps_what_it_replaced(live, tmp_path):
@@ -293,3 +319,109 @@ def test_other_roles_see_backups_but_cannot_make_one(page_db, tmp_path):
     at = _page(page_db["editor"])
     assert not at.exception and len(at.dataframe[0].value) == 1 and not at.button
     assert any("不能备份数据库" in c.value for c in at.caption)
+
+
+# -- found by exploratory QA ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("odd", ["d#1", "d?x", "d%20y", "空 格"])
+def test_paths_with_uri_characters_back_up_and_restore_the_right_file(tmp_path, odd):
+    folder = tmp_path / odd
+    folder.mkdir()
+    db = folder / "t#1.db"
+    with Store(db) as s:
+        _items(s, 0, 40)
+    made = backup.create(db, folder / "bk", T0)
+    assert made.counts["items"] == 40 and backup.check(made.path).counts["items"] == 40
+    with Store(db) as s:
+        s.conn.execute("DELETE FROM items WHERE id > 10")
+    with Store(db, readonly=True) as r:                   # the read-only open escapes the path too
+        assert r.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 10
+    _, saved = backup.restore(made.path, db, folder / "bk", T0 + timedelta(hours=1), actor="cli:test")
+    assert _count(db) == 40 and backup.check(saved.path).counts["items"] == 10
+
+
+def test_restoring_the_oldest_of_many_deletes_nothing(live, tmp_path):
+    folder = tmp_path / "backups"
+    made = [backup.create(live, folder, T0 + timedelta(days=d), keep=3) for d in range(3)]
+    for n in range(3):
+        backup.restore(made[0].path, live, folder, T0 + timedelta(days=4, hours=n), actor="cli:test")
+    assert all(m.path.exists() for m in made) and len(backup.list_backups(folder)) == 6
+
+
+def test_a_symlinked_path_meets_the_same_collector_lock(live, tmp_path):
+    made = backup.create(live, tmp_path / "backups", T0)
+    link = tmp_path / "link.db"
+    link.symlink_to(live)
+    with collection_lock(lock_path_for(live)):
+        with pytest.raises(BackupError, match="采集服务正在运行"):
+            backup.restore(made.path, link, tmp_path / "backups", T0, actor="cli:test")
+
+
+def test_restore_gives_up_on_a_database_kept_locked_and_changes_nothing(live, tmp_path, monkeypatch):
+    monkeypatch.setattr(backup_store, "BUSY_GIVE_UP_S", 0.5)
+    monkeypatch.setattr(backup_store, "BUSY_TIMEOUT_MS", 50)
+    made = backup.create(live, tmp_path / "backups", T0)
+    with Store(live) as s:
+        s.conn.execute("DELETE FROM items WHERE id > 200")
+    holder = sqlite3.connect(live, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")                       # another program in the middle of a write
+    try:
+        with pytest.raises(BackupError, match="正被其他程序写入.*数据库未改动"):
+            backup.restore(made.path, live, tmp_path / "backups", T0 + timedelta(hours=1), actor="cli:test")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _count(live) == 200
+
+
+def test_restoring_the_live_database_onto_itself_is_refused(live, tmp_path):
+    with pytest.raises(BackupError, match="这就是当前数据库"):
+        backup.restore(live, live, tmp_path / "backups", T0, actor="cli:test")
+    assert not (tmp_path / "backups").exists()
+
+
+def test_messages_name_the_real_problem(live, tmp_path):
+    notdb = tmp_path / "notdb.db"
+    notdb.write_text("hello")
+    with pytest.raises(BackupError, match="数据库 .*notdb.db 无法读取或已损坏"):
+        backup.create(notdb, tmp_path / "bk", T0)
+    with pytest.raises(BackupError, match="是一个文件，不是文件夹"):
+        backup.create(live, live, T0)
+    good = backup.create(live, tmp_path / "bk", T0).path
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    with pytest.raises(BackupError, match="恢复未进行，数据库未改动：无法先另存当前数据库"):
+        backup.restore(good, live, blocker, T0 + timedelta(hours=1), actor="cli:test")
+    assert backup.size_text(0) == "0 KB" and backup.size_text(10) == "1 KB"
+
+
+def test_checking_a_wal_mode_file_leaves_nothing_beside_it(live, tmp_path):
+    folder = tmp_path / "bk"
+    folder.mkdir()
+    copy = folder / "opinion-20261120-093000.db"
+    copy.write_bytes(live.read_bytes())                      # a WAL-mode file copied by hand
+    backup.check(copy)
+    assert sorted(p.name for p in folder.iterdir()) == [copy.name]
+
+
+def test_a_broken_backup_folder_never_stops_collection(live, tmp_path, monkeypatch, capsys):
+    from collectors import __main__ as collect
+
+    def boom(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(backup, "maybe_create", boom)
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[sources]]\nname = "x"\nurl = "https://example.invalid/feed"\nenabled = true\n',
+                       encoding="utf-8")
+    monkeypatch.setenv("OPINION_HOST_INTERVAL_S", "0")
+    assert collect.main(["run", "--once", "--sources", str(sources), "--db", str(live)]) == 0
+    assert "备份失败：没有权限" in capsys.readouterr().err
+
+
+def test_an_old_leftover_that_is_a_folder_is_left_alone(live, tmp_path):
+    folder = tmp_path / "bk"
+    stray = folder / "opinion-20260101-000000.db.partial"
+    stray.mkdir(parents=True)
+    os.utime(stray, (0, 0))
+    assert backup.create(live, folder, T0).path.is_file() and stray.is_dir()

@@ -29,6 +29,11 @@ if info["low_space"]:
 if info["stale"]:
     st.warning("超过两天没有备份。采集服务（python -m collectors run --every …）每天自动备份一次；"
                "请确认它在运行，或点下方“立即备份”。", icon=":material/warning:")
+if info["problem"]:
+    st.error(widgets.md_escape(info["problem"]), icon=":material/error:")
+if info["odd"]:
+    st.warning("备份目录中有不计入的文件（不是数据库，或日期在未来，可能是曾经把服务器时钟调错）："
+               + widgets.md_escape("、".join(info["odd"])) + "。请核对后手工删除。", icon=":material/warning:")
 if info["rows"]:
     st.dataframe(pd.DataFrame(info["rows"]), hide_index=True, width="stretch")
 st.caption(f"备份目录：{widgets.md_escape(str(folder))}。备份与数据库在同一台服务器上，只能防误操作和文件损坏；"
@@ -42,6 +47,7 @@ if st.button("立即备份", key="backup_now", icon=":material/backup:", type="p
     bar = st.progress(0.0, text="正在备份…")
     try:
         made = backup.create(settings.db_path, folder, datetime.now(timezone.utc), actor=user,
+                             keep=settings.backup_keep,
                              progress=lambda done, total: bar.progress(done / max(total, 1), text="正在备份…"))
     except backup.BackupError as e:
         st.error(widgets.md_escape(str(e)), icon=":material/error:")
