@@ -342,6 +342,8 @@ def age_text(b: Backup | None, now: datetime) -> str:
         return "尚无备份"
     hours = (now - b.taken_at).total_seconds() / 3600
     when = b.taken_at.strftime("%Y-%m-%d %H:%M")
+    if hours < 1:
+        return f"{when}（刚刚）"
     if hours < 24:
-        return f"{when}（{max(0, int(hours))} 小时前）"
+        return f"{when}（{int(hours)} 小时前）"
     return f"{when}（{int(hours // 24)} 天前）"

@@ -381,15 +381,15 @@ def check_session(store: Store, session: Mapping[str, Any], now: datetime,
         raise SessionExpired("登录信息无效，请重新登录") from None
     if now - last_seen > timedelta(minutes=idle_minutes):
         raise SessionExpired(f"超过 {idle_minutes} 分钟未操作，登录已过期，请重新登录")
+    row = user_store.user_by_id(store, user_id)
+    if row is None or not row["active"]:      # before the token: disabling also deletes it, and says less
+        raise SessionExpired("账号已停用或已删除，请联系管理员")
     token = session.get("token")
     if token:
         if now - started > MAX_SESSION_AGE:
             raise SessionExpired(f"登录已超过 {int(MAX_SESSION_AGE.total_seconds() // 3600)} 小时，请重新登录")
         if not is_token(token) or user_store.sign_in(store, _token_hash(token)) is None:
             raise SessionExpired("已退出登录（本窗口或其他窗口），或密码已修改，请重新登录")
-    row = user_store.user_by_id(store, user_id)
-    if row is None or not row["active"]:
-        raise SessionExpired("账号已停用或已删除，请联系管理员")
     return User.from_row(row)
 
 

@@ -306,7 +306,7 @@ def test_an_admin_backs_up_from_the_page_and_sees_it_listed(page_db, tmp_path):
     at.button(key="backup_now").click().run()
     assert not at.exception
     assert "已备份：opinion-" in at.success[0].value and "300 条信息" in at.success[0].value
-    assert not at.warning and "小时前" in at.metric[0].value
+    assert not at.warning and "（刚刚）" in at.metric[0].value
     [made] = backup.list_backups(tmp_path / "bk")
     assert list(at.dataframe[0].value["文件"]) == [made.name]
     with Store(tmp_path / "opinion.db", readonly=True) as s:

@@ -184,6 +184,51 @@ def test_a_reload_keeps_the_login_until_signing_out(server):
         page.get_by_text("登录已失效").first.wait_for(timeout=30_000)
 
 
+def _signed_in_as_admin(page) -> None:
+    page.get_by_text(f"{ADMIN}（管理员）").first.wait_for(timeout=90_000)
+
+
+def test_an_old_tab_does_not_sign_out_a_newer_login_and_the_cookie_takes_no_space(server):
+    """Two tabs of one browser. Tab 1 signs out and in again; tab 2, still holding the ended login, finds
+    out at its next click and must not clear the cookie of tab 1's new login. The script that writes the
+    cookie must not push the sidebar down for a run."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            one = context.new_page()
+            one.goto(server + "stream", wait_until="domcontentloaded")
+            assert _sign_in_if_asked(one, '[data-testid="stMetricValue"]')
+            _signed_in_as_admin(one)
+            one.wait_for_function("() => document.cookie.includes('ipow_signin=')", timeout=30_000)
+            caption = one.get_by_text("当前用户", exact=True).first
+            y_after_login = caption.bounding_box()["y"]
+            two = context.new_page()
+            two.goto(server + "stream", wait_until="domcontentloaded")
+            _signed_in_as_admin(two)
+            y_resumed = two.get_by_text("当前用户", exact=True).first.bounding_box()["y"]
+            assert abs(y_after_login - y_resumed) < 2, (y_after_login, y_resumed)
+
+            one.get_by_role("button", name="退出登录").click()
+            one.get_by_text("已退出登录").first.wait_for(timeout=90_000)
+            one.get_by_label("用户名").fill(ADMIN)
+            one.get_by_label("密码").fill(PASSWORD)
+            one.get_by_role("button", name="登录").click()
+            _signed_in_as_admin(one)
+            one.wait_for_timeout(1000)
+            fresh = [c["value"] for c in context.cookies() if c["name"] == "ipow_signin"]
+
+            two.get_by_role("button", name="下一条").click()                 # tab 2's next click
+            two.wait_for_selector('input[type="password"]', timeout=90_000)
+            two.wait_for_timeout(1000)
+            assert [c["value"] for c in context.cookies() if c["name"] == "ipow_signin"] == fresh
+            one.reload(wait_until="domcontentloaded")
+            _signed_in_as_admin(one)
+            assert not one.locator('input[type="password"]').count()
+        finally:
+            browser.close()
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]

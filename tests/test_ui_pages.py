@@ -251,6 +251,7 @@ def test_next_and_previous_step_through_the_listed_items(seeded):
     titles = list(at.dataframe[0].value["标题"])
     prev, nxt = at.button(key="detail_item_prev"), at.button(key="detail_item_next")
     assert (prev.proto.shortcut, nxt.proto.shortcut) == ("k", "j")
+    assert prev.disabled and not nxt.disabled                 # nothing chosen yet: K has nowhere to go
     nxt.click().run()
     shown = lambda: [h.value for h in at.subheader][0]  # noqa: E731
     assert shown() == md_escape(titles[0]) and at.button(key="detail_item_prev").disabled
@@ -264,6 +265,8 @@ def test_next_and_previous_step_through_the_listed_items(seeded):
         at.button(key="detail_item_next").click().run()
     assert shown() == md_escape(titles[-1]) and at.button(key="detail_item_next").disabled
     assert at.button(key="act_important").proto.shortcut == "s"
+    verdict = next(b for b in at.button if b.key in ("act_misjudged", "act_negative"))
+    assert not verdict.proto.shortcut                         # a verdict is changed by a deliberate click
     at.text_input(key="flt_keyword").input("宣传周").run()   # the list moved on: nothing stale stays chosen
     no_exception(at)
     assert at.selectbox(key="detail_item").value is None

@@ -32,7 +32,7 @@ from ui import widgets
 
 SESSION_KEY = "auth"
 _MESSAGE_KEY = "auth_message"
-_COOKIE_KEY = "auth_cookie"        # what the next run writes to the browser: a token, or "" to clear it
+_COOKIE_KEY = "auth_cookie"        # what the next run does to the browser's cookie: ("set" | "clear", token)
 _ENDED_KEY = "auth_ended_token"    # the token this tab signed out with: the tab's cookie copy is stale
 COOKIE = "ipow_signin"
 FIRST_ADMIN_COMMAND = "python -m monitor users add 用户名 --role admin"
@@ -114,21 +114,30 @@ def _resume_from_cookie(store: Store, settings: Settings) -> dict | None:
 def _forget_token(token: str | None) -> None:
     if token:
         st.session_state[_ENDED_KEY] = token
-        st.session_state[_COOKIE_KEY] = ""
+        st.session_state[_COOKIE_KEY] = ("clear", token)
 
 
 def _cookie_script() -> None:
-    """Write or clear the sign-in cookie in the browser, once, when a login started or ended."""
-    token = st.session_state.pop(_COOKIE_KEY, None)
-    if token is None:
+    """Write or clear the sign-in cookie in the browser, once, when a login started or ended.
+
+    Clearing only removes the token this tab knew: another tab of the same browser may have signed in
+    since, and its cookie must survive this tab finding its own login ended. The element hides its own
+    container, so the page does not shift by a row's gap for one run."""
+    pending = st.session_state.pop(_COOKIE_KEY, None)
+    if not pending:
         return
-    if token and not users.is_token(token):
+    what, token = pending
+    if not users.is_token(token):      # ours (URL-safe base64), never collected text: checked all the same
         return
-    value = f"{COOKIE}={token}; Path=/; SameSite=Strict" if token else f"{COOKIE}=; Path=/; Max-Age=0"
-    # The token is ours (URL-safe base64, checked above), never collected text. No Max-Age: the cookie ends
-    # with the browser; the server's idle and age limits end it sooner.
-    st.html(f'<script>document.cookie = "{value}" + (location.protocol === "https:" ? "; Secure" : "");</script>',
-            unsafe_allow_javascript=True)
+    if what == "set":
+        # No Max-Age: the cookie ends with the browser; the server's idle and age limits end it sooner.
+        js = (f'document.cookie = "{COOKIE}={token}; Path=/; SameSite=Strict"'
+              ' + (location.protocol === "https:" ? "; Secure" : "");')
+    else:
+        js = (f'if (document.cookie.split("; ").includes("{COOKIE}={token}"))'
+              f' document.cookie = "{COOKIE}=; Path=/; Max-Age=0";')
+    st.html('<style>[data-testid="stElementContainer"]:has(#ipow-signin){display:none}</style>'
+            f'<span id="ipow-signin"></span><script>{js}</script>', unsafe_allow_javascript=True)
 
 
 def require_login(store: Store, settings: Settings) -> User | None:
@@ -204,7 +213,7 @@ def start_login(settings: Settings, user: User, at: datetime | None = None) -> N
     with writer(settings) as w:
         token = users.remember(w, user, t, idle_minutes(settings))
     st.session_state[SESSION_KEY] = users.start_session(user, t, token)
-    st.session_state[_COOKIE_KEY] = token
+    st.session_state[_COOKIE_KEY] = ("set", token)
 
 
 def login_notice(message: str) -> None:

@@ -424,8 +424,10 @@ def item_table(rows: pd.DataFrame, key: str, height: int | str = "auto") -> None
 
 
 # Triage from the keyboard (users.md: 监测员 need fast triage by keyboard and mouse). Letters as in mail
-# readers; Streamlit reserves C and R, and ignores shortcuts while the focus is in a text field.
-SHORTCUTS = {"next": "J", "previous": "K", "important": "S", "read": "E", "negative": "X"}
+# readers; Streamlit reserves C and R, and ignores shortcuts while the focus is in a text field, but not
+# in an open calendar: so only harmless, visible actions get a key. Changing a verdict (误判 / 应为负面)
+# stays a deliberate click.
+SHORTCUTS = {"next": "J", "previous": "K", "important": "S", "read": "E"}
 
 
 def _step(key: str, ids: list[int], delta: int) -> None:
@@ -433,7 +435,7 @@ def _step(key: str, ids: list[int], delta: int) -> None:
     if current in ids:
         st.session_state[key] = ids[max(0, min(len(ids) - 1, ids.index(current) + delta))]
     else:
-        st.session_state[key] = ids[0] if delta > 0 else ids[-1]
+        st.session_state[key] = ids[0]
 
 
 def item_picker(rows: pd.DataFrame, key: str = "detail_item") -> int | None:
@@ -445,10 +447,10 @@ def item_picker(rows: pd.DataFrame, key: str = "detail_item") -> int | None:
     if st.session_state.get(key) not in ids:
         st.session_state.pop(key, None)        # the list moved on (new filter, new items): nothing stale chosen
     pos = ids.index(st.session_state[key]) if key in st.session_state else -1
-    pick, prev, nxt = st.columns([8, 1, 1], vertical_alignment="bottom")
+    pick, prev, nxt = st.columns([6, 1.4, 1.4], vertical_alignment="bottom")   # label and key badge fit at 1280 px
     chosen = pick.selectbox("查看详情", ids, index=None, format_func=lambda i: labels.get(i, str(i)),
                             key=key, placeholder="选择一条信息查看详情和判定理由（J 下一条，K 上一条）")
-    prev.button("上一条", key=f"{key}_prev", shortcut=SHORTCUTS["previous"], disabled=pos == 0,
+    prev.button("上一条", key=f"{key}_prev", shortcut=SHORTCUTS["previous"], disabled=pos <= 0,
                 on_click=_step, args=(key, ids, -1), width="stretch")
     nxt.button("下一条", key=f"{key}_next", shortcut=SHORTCUTS["next"], disabled=pos == len(ids) - 1,
                on_click=_step, args=(key, ids, 1), width="stretch")
@@ -629,11 +631,11 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
     b.button("标记已读", key="act_read", icon=":material/done:", shortcut=SHORTCUTS["read"],
              **act("标记", "item.mark", {"mark": "read", "on": True}, mark_store.set_mark, item_id, "read", name, True))
     if d.get("negative"):
-        c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:", shortcut=SHORTCUTS["negative"],
+        c.button("误判（不是负面）", key="act_misjudged", icon=":material/report_off:",
                  **act("误判更正", "item.correct", {"field": "negative", "value": "no"},
                        Store.apply_correction, item_id, "negative", "no", name))
     else:
-        c.button("应为负面", key="act_negative", icon=":material/report:", shortcut=SHORTCUTS["negative"],
+        c.button("应为负面", key="act_negative", icon=":material/report:",
                  **act("更正", "item.correct", {"field": "negative", "value": "yes"},
                        Store.apply_correction, item_id, "negative", "yes", name))
     # Off-topic look-alikes (a logo redesign, a celebrity lawsuit) are taught to the topic model as such:
