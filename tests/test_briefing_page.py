@@ -47,6 +47,8 @@ def test_preview_edit_and_generate(env):
     assert shown["负面占比"] == f"{ov['negative_share']:.1%}"
     assert [h.value for h in at.subheader] == SECTIONS
     assert len(at.get("vega_lite_chart")) == 4
+    pictures = [b for b in at.get("download_button") if b.label == "下载图片"]
+    assert [b.key for b in pictures] == ["br_png_trend", "br_png_sources", "br_png_cities", "br_png_ip_types"]
     assert any(XSS in list(df.value.iloc[:, 0]) for df in at.dataframe)  # hostile title only inside a table
     assert not any(XSS in m.value for m in at.markdown)
     assert "尚未签发" in at.caption[0].value
@@ -56,7 +58,7 @@ def test_preview_edit_and_generate(env):
     at.button(key="br_make").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert [s.value for s in at.success] == [f"已生成 {period.year}年第1期"]
-    assert len(at.get("download_button")) == 1
+    assert [b.label for b in at.get("download_button")].count("下载 Word") == 1
     with Store(env, readonly=True) as s:
         row = BriefingStore(s).find("weekly", period.start, period.end)
     assert row["number"] == 1 and row["edits"]["assessment"] == EDIT

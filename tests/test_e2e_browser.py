@@ -229,6 +229,26 @@ def test_an_old_tab_does_not_sign_out_a_newer_login_and_the_cookie_takes_no_spac
             browser.close()
 
 
+def test_a_briefing_chart_downloads_as_a_picture(server):
+    """舆情简报: 下载图片 under a chart gives the PNG the Word file has (drawn by vl-convert on the click)."""
+    from datetime import datetime, timedelta, timezone
+    year, week_no, _ = datetime.now(timezone(timedelta(hours=8))).isocalendar()   # the sample's items are this week
+    with _page(viewport={"width": 1400, "height": 1200}) as page:
+        page.goto(server + "briefings", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        box = page.get_by_role("textbox", name="周次（ISO 周，如 2026-W47）")
+        box.fill(f"{year}-W{week_no:02d}")
+        box.press("Enter")
+        button = page.get_by_role("button", name="下载图片").first
+        button.wait_for(timeout=90_000)
+        with page.expect_download(timeout=90_000) as wait:
+            button.click()
+        download = wait.value
+        data = Path(download.path()).read_bytes()
+        assert download.suggested_filename.endswith("每日信息量及倾向.png")
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]

@@ -98,6 +98,14 @@ def _editor(key: str) -> None:
                               key=f"br_{key}_{period.kind}_{period.label}")
 
 
+def _chart(where, chart, name: str, key: str) -> None:
+    """The chart, and under it the same chart as a PNG (the picture the Word file has, drawn only when
+    clicked), to paste into WPS, a slide or a WeChat message."""
+    where.altair_chart(chart, width="stretch")
+    where.download_button("下载图片", data=lambda: charts.to_png(chart), file_name=f"{period.label}{name}.png",
+                          mime="image/png", key=key, on_click="ignore", icon=":material/image:")
+
+
 daily = period.kind == "daily"
 st.subheader("一、舆情概况" if daily else "一、本期舆情概况")
 for line in data.facts["overview"]:
@@ -112,18 +120,18 @@ if not daily:
         for key in ("trend", "sources", "cities", "ip_types"):
             for line in data.facts[key]:
                 st.text(line)
-        st.altair_chart(charts.trend_chart(data.trend), width="stretch")
+        _chart(st, charts.trend_chart(data.trend), "每日信息量及倾向", "br_png_trend")
         left, right = st.columns(2)
-        left.altair_chart(charts.bar_chart(data.sources, "source", "主要信息来源", "来源"), width="stretch")
+        _chart(left, charts.bar_chart(data.sources, "source", "主要信息来源", "来源"), "主要信息来源", "br_png_sources")
         right.dataframe(data.platforms.assign(platform=data.platforms["platform"].map(
             lambda p: PLATFORM_LABELS.get(p, p))).rename(columns={"platform": "平台", "count": "信息量",
                                                                    "negative": "负面"}), hide_index=True)
         left, right = st.columns(2)
         cities = data.cities[data.cities["count"] > 0]
         if not cities.empty:
-            left.altair_chart(charts.bar_chart(cities, "city", "安徽各市信息量", "城市"), width="stretch")
-        right.altair_chart(charts.bar_chart(data.ip_types[data.ip_types["count"] > 0], "ip_type",
-                                            "知识产权类型分布", "类型"), width="stretch")
+            _chart(left, charts.bar_chart(cities, "city", "安徽各市信息量", "城市"), "安徽各市信息量", "br_png_cities")
+        _chart(right, charts.bar_chart(data.ip_types[data.ip_types["count"] > 0], "ip_type", "知识产权类型分布", "类型"),
+               "知识产权类型分布", "br_png_ip_types")
 
 st.subheader("三、重点信息" if daily else "三、热点事件")
 if data.stories:
