@@ -53,10 +53,10 @@ def _password(args: argparse.Namespace, username: str) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise AdminCliError("--password-stdin: no password on standard input")
+            raise AdminCliError("--password-stdin：标准输入中没有密码")
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise AdminCliError("no terminal to ask for the password; use --password-stdin")
+        raise AdminCliError("没有终端可以输入密码：请用 --password-stdin 从标准输入提供密码")
     first = getpass.getpass(f"{username} 的新密码：")
     if getpass.getpass("再输入一次：") != first:
         raise AdminCliError("两次输入的密码不一致")

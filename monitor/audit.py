@@ -16,7 +16,7 @@ from monitor.store import Store
 
 # Every action code the product records (tests/test_audit_labels.py finds them in the code).
 ACTION_LABELS = {
-    "user.add": "新建用户", "user.passwd": "修改密码", "user.role": "修改角色", "user.disable": "停用用户",
+    "user.add": "新建用户", "user.passwd": "重置密码", "user.passwd_own": "修改本人密码", "user.role": "修改角色", "user.disable": "停用用户",
     "user.enable": "启用用户", "user.display_name": "修改显示名",
     "alert_rule.add": "新增预警规则", "alert_rule.update": "修改预警规则", "alert_rule.delete": "删除预警规则",
     "alert.acknowledge": "确认预警", "alert.test_send": "测试发送",

@@ -184,8 +184,9 @@ def add_user(store: Store, username: str, password: str, role: str, *, actor: Us
     check_password(password, name)
     check_role(role)
     display_name = check_display_name(display_name)
-    if user_store.user_by_name(store, name) is not None:
-        raise UserError(f"用户名 {name} 已存在")
+    if (existing := user_store.user_by_name(store, name)) is not None:     # names are case-blind
+        raise UserError(f"用户名 {existing['username']} 已存在" + ("" if existing["username"] == name
+                                                                 else f"（与 {name} 只差大小写）"))
     t = iso(_utc(now))
     with store.atomic():
         uid = user_store.insert_user(store, {
@@ -206,14 +207,16 @@ def list_users(store: Store) -> list[User]:
     return [User.from_row(r) for r in user_store.list_users(store)]
 
 
-def set_password(store: Store, username: str, password: str, *, actor: User | str, now: datetime) -> None:
+def set_password(store: Store, username: str, password: str, *, actor: User | str, now: datetime,
+                 own: bool = False) -> None:
+    """A new password, set by an admin (a reset) or, with `own`, by the account's user."""
     user = get_user(store, username)
     check_password(password, user.username)
     with store.atomic():
         user_store.update_user(store, user.id, {"password_hash": _hasher.hash(password),
                                                 "updated_at": iso(_utc(now))})
         user_store.delete_user_sign_ins(store, user.id)   # whoever knew the old password is signed out
-        audit(store, actor, "user.passwd", user.username, {}, now)
+        audit(store, actor, "user.passwd_own" if own else "user.passwd", user.username, {}, now)
 
 
 def set_role(store: Store, username: str, role: str, *, actor: User | str, now: datetime) -> None:
@@ -236,6 +239,8 @@ def set_display_name(store: Store, username: str, display_name: str, *, actor: U
 
 def set_active(store: Store, username: str, active: bool, *, actor: User | str, now: datetime) -> None:
     user = get_user(store, username)
+    if user.active == active:
+        raise UserError(f"账号 {user.username} 已经是{'启用' if active else '停用'}状态")
     with store.atomic():
         if not active and user.role == "admin":
             _keep_an_admin(store, user)
@@ -252,14 +257,14 @@ def change_own_password(store: Store, user: User, current: str, new: str, now: d
     if user.id == LOCAL_USER.id:
         raise UserError("本机单用户模式没有账号密码")
     try:
-        authenticate(store, user.username, current, now)
+        _verify(store, user.username, current, now, sign_in=False)
     except LoginThrottled:
         raise
     except LoginError:
         raise LoginError("当前密码不正确") from None
     if new == current:
         raise UserError("新密码不能与当前密码相同")
-    set_password(store, user.username, new, actor=user, now=now)
+    set_password(store, user.username, new, actor=user, now=now, own=True)
 
 
 def account_rows(store: Store, now: datetime) -> list[dict[str, Any]]:
@@ -287,6 +292,12 @@ def _keep_an_admin(store: Store, leaving: User) -> None:
 
 def authenticate(store: Store, username: str, password: str, now: datetime) -> User:
     """The user, or LoginError / LoginThrottled. Every try is recorded; locked names are not verified."""
+    return _verify(store, username, password, now, sign_in=True)
+
+
+def _verify(store: Store, username: str, password: str, now: datetime, *, sign_in: bool) -> User:
+    """`authenticate`; with sign_in False (a password re-entered to confirm a change) a right password is
+    not recorded as a login: 最近登录 stays, and earlier wrong tries still count toward the lock."""
     now = _utc(now)
     name = (username or "").strip()
     if not name:
@@ -304,9 +315,12 @@ def authenticate(store: Store, username: str, password: str, now: datetime) -> U
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and row is not None and bool(row["active"])
-    user_store.record_login_attempt(store, name, iso(now), ok)
+    if sign_in or not ok:
+        user_store.record_login_attempt(store, name, iso(now), ok)
     if not ok:
         raise LoginError("用户名或密码不正确，或账号已停用")
+    if not sign_in:
+        return User.from_row(row)
     if _hasher.check_needs_rehash(row["password_hash"]):
         user_store.update_user(store, row["id"], {"password_hash": _hasher.hash(password)})
     user_store.update_user(store, row["id"], {"last_login_at": iso(now)})

@@ -70,7 +70,8 @@ def test_admin_adds_an_account_and_bad_input_creates_nothing(db, accounts):
     fill(at, add_name="wangli", add_pw="first pass 9", add_pw2="first pass 9")
     submit(at, "新建账号")
     assert not at.exception and "已新建账号 王丽（处置）" in at.success[0].value
-    assert "wangli" in list(at.dataframe[0].value["用户名"]) and at.text_input(key="add_name").value == ""
+    assert "wangli" in list(at.dataframe[0].value["用户名"])
+    assert all(at.text_input(key=k).value == "" for k in ("add_name", "add_display", "add_pw", "add_pw2"))
     with Store(db) as s:
         assert users.authenticate(s, "wangli", "first pass 9", datetime.now(timezone.utc)).role == "handler"
     assert audit(db, "user.add")[0]["actor"] == "admin1"
@@ -81,13 +82,13 @@ def test_admin_edits_resets_and_disables_another_account(db, accounts):
         token = users.remember(s, accounts["editor"], datetime.now(timezone.utc))
     at = page(accounts["admin"])
     at.selectbox(key="edit_pick").set_value("editor1").run()
-    at.text_input(key="edit_display_editor1").input("李编辑")
-    at.selectbox(key="edit_role_editor1").set_value("viewer")
+    at.text_input(key="edit_display_editor1_0").input("李编辑")
+    at.selectbox(key="edit_role_editor1_0").set_value("viewer")
     submit(at, "保存")
     assert "已保存账号 editor1" in at.success[0].value
     table = at.dataframe[0].value.set_index("用户名")
     assert table.loc["editor1", "显示名"] == "李编辑" and table.loc["editor1", "角色"] == "只读"
-    assert table.loc["editor1", "当前登录"] == 1
+    assert table.loc["editor1", "有效登录"] == 1
     at.text_input(key="reset_editor1_pw").input("reset pass 77")
     at.text_input(key="reset_editor1_pw2").input("reset pass 77")
     submit(at, "重置密码")
@@ -102,12 +103,14 @@ def test_admin_edits_resets_and_disables_another_account(db, accounts):
     at.selectbox(key="edit_pick").set_value("admin1").run()
     assert not any(b.key == "toggle_admin1" for b in at.button)          # not oneself
     assert any("不能停用自己" in c.value for c in at.caption)
+    assert not any(b.label == "重置密码" for b in at.button)              # one's own: with the current password
+    assert any("修改我的密码" in c.value for c in at.caption)
 
 
 def test_the_last_admin_cannot_be_demoted_from_the_page(db, accounts):
     at = page(accounts["admin"])
     at.selectbox(key="edit_pick").set_value("admin1").run()
-    at.selectbox(key="edit_role_admin1").set_value("viewer")
+    at.selectbox(key="edit_role_admin1_0").set_value("viewer")
     submit(at, "保存")
     assert "最后一个管理员" in at.error[0].value
     with Store(db, readonly=True) as s:
@@ -151,3 +154,41 @@ def test_in_local_mode_the_first_admin_is_created_here(db):
         [made] = users.list_users(s)
     assert (made.username, made.role) == ("wangli", "admin")
     assert at.session_state[auth._MESSAGE_KEY] == "已新建管理员账号 wangli，请用它登录。"
+
+
+def test_a_save_writes_only_what_was_changed_and_refuses_over_someone_elses_change(db, accounts):
+    at = page(accounts["admin"])
+    at.selectbox(key="edit_pick").set_value("handler1").run()
+    at.text_input(key="edit_display_handler1_0").input("王  丽")
+    with Store(db) as s:                                  # meanwhile, on the command line
+        users.set_role(s, "handler1", "editor", actor="cli:other", now=datetime.now(timezone.utc))
+    submit(at, "保存")                                    # only the display name changed here: saved
+    assert "已保存账号 handler1" in at.success[0].value
+    with Store(db, readonly=True) as s:
+        u = users.get_user(s, "handler1")
+    assert (u.display_name, u.role) == ("王 丽", "editor")             # the other admin's role stays
+    assert at.text_input(key="edit_display_handler1_1").value == "王 丽"   # the form shows what was stored
+    submit(at, "保存")
+    assert "没有改动" in at.error[0].value and len(audit(db, "user.display_name")) == 1
+    with Store(db) as s:
+        users.set_role(s, "handler1", "viewer", actor="cli:other", now=datetime.now(timezone.utc))
+    at.selectbox(key="edit_role_handler1_1").set_value("admin")
+    submit(at, "保存")                                    # the role changed both here and there: refused
+    assert "刚被他人修改过" in at.error[0].value and at.selectbox(key="edit_role_handler1_2").value == "viewer"
+    with Store(db, readonly=True) as s:
+        assert users.get_user(s, "handler1").role == "viewer"
+
+
+def test_display_names_are_text_wherever_they_show(db, accounts):
+    hostile = "**粗** [链接](http://x.cn)"
+    at = page(accounts["admin"])
+    fill(at, add_name="mark1", add_display=hostile, add_role="handler", add_pw="first pass 9", add_pw2="first pass 9")
+    submit(at, "新建账号")
+    assert "\\*\\*粗\\*\\*" in at.success[0].value and "](http" not in at.success[0].value.replace("\\]", "")
+    with Store(db, readonly=True) as s:
+        marked = users.get_user(s, "mark1")
+    stream = AppTest.from_file(str(Path(PAGE).with_name("stream.py")), default_timeout=60)
+    stream.session_state[auth.SESSION_KEY] = auth.session_for(marked)
+    stream.run()
+    [who] = [c.value for c in stream.caption if c.value.startswith("当前用户")]
+    assert "\\*\\*粗\\*\\*" in who and "\\[链接\\]" in who

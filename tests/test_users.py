@@ -312,3 +312,16 @@ def test_account_rows_and_display_names(fresh_store, admin, frozen_now):
     assert row == {"username": "alice", "display_name": "王 丽", "role": "admin", "role_label": "管理员",
                    "active": True, "last_login": "2026-11-20 17:30", "signed_in": 1}
     assert users.account_rows(fresh_store, frozen_now + timedelta(hours=3))[0]["signed_in"] == 0   # idle: gone
+
+
+def test_confirming_a_password_is_not_a_login(fresh_store, admin, frozen_now):
+    with pytest.raises(UserError):
+        users.change_own_password(fresh_store, admin, PW, PW, frozen_now)      # right password, refused change
+    assert user_store.user_by_name(fresh_store, "alice")["last_login_at"] is None
+    users.change_own_password(fresh_store, admin, PW, "another pass 7", frozen_now)
+    assert user_store.user_by_name(fresh_store, "alice")["last_login_at"] is None
+    assert [e["action"] for e in users.audit_log(fresh_store, action="user.passwd_own")] == ["user.passwd_own"]
+    with pytest.raises(UserError, match="alice 已存在（与 ALICE 只差大小写）"):
+        users.add_user(fresh_store, "ALICE", PW, "viewer", actor="cli:test", now=frozen_now)
+    with pytest.raises(UserError, match="已经是启用状态"):
+        users.set_active(fresh_store, "alice", True, actor="cli:test", now=frozen_now)

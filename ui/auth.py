@@ -164,7 +164,7 @@ def page_user(store: Store, settings: Settings) -> User:
 
 def local_mode_banner() -> None:
     st.warning("本机单用户模式：系统还没有任何账号，能打开本页的人都拥有管理员权限。"
-               f"在服务器上创建第一个管理员后即需登录：`{FIRST_ADMIN_COMMAND}`",
+               f"在“账号”页或服务器上（`{FIRST_ADMIN_COMMAND}`）创建第一个管理员后即需登录。",
                icon=":material/person_off:")
 
 

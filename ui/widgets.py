@@ -553,7 +553,7 @@ def refusal(user: users.User | None, what: str, who: str = "") -> str:
 
 def acting_as(user: users.User) -> None:
     """Who the page's writes will be recorded under (the signed-in account, or the local user)."""
-    st.caption(f"当前用户：{user.label}")
+    st.caption(f"当前用户：{md_escape(user.label)}")
 
 
 def _flash(kind: str, msg: str) -> None:

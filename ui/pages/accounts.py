@@ -18,6 +18,12 @@ user = auth.page_user(state.store(db), settings)
 
 st.title("账号")
 widgets.show_message("accounts_message")
+if conflict := st.session_state.pop("accounts_conflict", None):
+    st.error(f"账号 {conflict} 刚被他人修改过，下面显示的是最新内容，请核对后再保存。", icon=":material/error:")
+ADD_FIELDS = ("add_name", "add_display", "add_pw", "add_pw2")
+if st.session_state.pop("accounts_added", False):
+    for k in ADD_FIELDS:        # set, not popped: a popped key would come back with what the browser still shows
+        st.session_state[k] = ""
 
 
 def now() -> datetime:
@@ -70,8 +76,9 @@ else:
     st.dataframe(pd.DataFrame({
         "用户名": [r["username"] for r in rows], "显示名": [r["display_name"] for r in rows],
         "角色": [r["role_label"] for r in rows], "状态": ["在用" if r["active"] else "已停用" for r in rows],
-        "最近登录": [r["last_login"] for r in rows], "当前登录": [r["signed_in"] for r in rows],
-    }), hide_index=True, key="accounts_table")
+        "最近登录": [r["last_login"] for r in rows], "有效登录": [r["signed_in"] for r in rows],
+    }), hide_index=True, key="accounts_table", column_config={"有效登录": st.column_config.NumberColumn(
+        help=f"{users.DEFAULT_IDLE_MINUTES} 分钟内用过、尚未退出的登录；关闭浏览器而没点“退出登录”的也计入")})
 
 tab_add, tab_edit = st.tabs(["新建账号", "修改账号"])
 with tab_add:
@@ -89,12 +96,11 @@ with tab_add:
             except users.UserError as e:
                 st.error(widgets.md_escape(str(e)), icon=":material/error:")
             else:
-                for k in ("add_name", "add_display", "add_pw", "add_pw2"):
-                    st.session_state.pop(k, None)
+                st.session_state["accounts_added"] = True
                 if local:       # from now on every page asks for a login: say so on the login form
                     auth.login_notice(f"已新建管理员账号 {made.username}，请用它登录。")
                     st.rerun()
-                done(f"已新建账号 {made.label}。")
+                done(f"已新建账号 {widgets.md_escape(made.label)}。")
 
 with tab_edit:
     if not rows:
@@ -106,31 +112,51 @@ with tab_edit:
                                                        f"{'' if r['active'] else '，已停用'}）"
                                                        for r in rows if r["username"] == n))
         row = next(r for r in rows if r["username"] == pick)
-        with st.form(f"edit_{pick}"):
-            disp = st.text_input("显示名", value=row["display_name"], key=f"edit_display_{pick}", max_chars=32)
-            new_role = st.selectbox("角色", users.ROLES, index=users.ROLES.index(row["role"]),
-                                    format_func=users.ROLE_LABELS.get, key=f"edit_role_{pick}")
+        # The form edits what it was drawn with: a save writes only the fields changed here, and refuses
+        # when someone else changed one of them since (an admin on the command line, a second tab).
+        gen = st.session_state.get(f"edit_gen_{pick}", 0)
+        base = st.session_state.setdefault(f"edit_base_{pick}_{gen}", (row["display_name"], row["role"]))
+
+        def reload_form() -> None:
+            st.session_state[f"edit_gen_{pick}"] = gen + 1
+
+        with st.form(f"edit_{pick}_{gen}"):
+            disp = st.text_input("显示名", value=base[0], key=f"edit_display_{pick}_{gen}", max_chars=32)
+            new_role = st.selectbox("角色", users.ROLES, index=users.ROLES.index(base[1]),
+                                    format_func=users.ROLE_LABELS.get, key=f"edit_role_{pick}_{gen}")
             if st.form_submit_button("保存"):
                 try:
+                    clean = users.check_display_name(disp)
+                    changed = {"display_name": clean != base[0], "role": new_role != base[1]}
+                    if not any(changed.values()):
+                        raise users.UserError("没有改动")
+                    if any(changed[f] and row[f] != base[i] for i, f in enumerate(("display_name", "role"))):
+                        reload_form()
+                        st.session_state["accounts_conflict"] = pick
+                        st.rerun()
                     with auth.writer(settings) as w:
-                        if disp.strip() != row["display_name"]:
-                            users.set_display_name(w, pick, disp, actor=user, now=now())
-                        if new_role != row["role"]:
+                        if changed["display_name"]:
+                            users.set_display_name(w, pick, clean, actor=user, now=now())
+                        if changed["role"]:
                             users.set_role(w, pick, new_role, actor=user, now=now())
                 except users.UserError as e:
                     st.error(widgets.md_escape(str(e)), icon=":material/error:")
                 else:
+                    reload_form()
                     done(f"已保存账号 {pick}。")
-        with st.form(f"reset_{pick}", clear_on_submit=True):
-            pw, pw2 = new_password(f"reset_{pick}", "重置密码为")
-            if st.form_submit_button("重置密码") and same_twice(pw, pw2):
-                try:
-                    with auth.writer(settings) as w:
-                        users.set_password(w, pick, pw, actor=user, now=now())
-                except users.UserError as e:
-                    st.error(widgets.md_escape(str(e)), icon=":material/error:")
-                else:
-                    done(f"已重置 {pick} 的密码，其登录已全部失效。")
+        if pick == user.username:
+            st.caption("修改自己的密码请用上方“修改我的密码”（需输入当前密码）。")
+        else:
+            with st.form(f"reset_{pick}", clear_on_submit=True):
+                pw, pw2 = new_password(f"reset_{pick}", "重置密码为")
+                if st.form_submit_button("重置密码") and same_twice(pw, pw2):
+                    try:
+                        with auth.writer(settings) as w:
+                            users.set_password(w, pick, pw, actor=user, now=now())
+                    except users.UserError as e:
+                        st.error(widgets.md_escape(str(e)), icon=":material/error:")
+                    else:
+                        done(f"已重置 {pick} 的密码，其登录已全部失效。")
         if pick == user.username:
             st.caption("不能停用自己正在使用的账号。")
         elif st.button("停用账号" if row["active"] else "启用账号", key=f"toggle_{pick}",

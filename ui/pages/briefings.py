@@ -185,7 +185,7 @@ if data.coverage.rows:
 st.divider()
 if not auth.can(user, "edit_briefings"):
     # Generating the Word file issues the briefing (numbers it and stores its texts): an editor's act.
-    st.caption(f"当前用户：{user.label}。" + widgets.refusal(user, "签发简报（生成 Word）", "编辑或管理员"))
+    st.caption(f"当前用户：{widgets.md_escape(user.label)}。" + widgets.refusal(user, "签发简报（生成 Word）", "编辑或管理员"))
 elif st.button(f"生成 Word（{period.year}年第{number}期）", type="primary", key="br_make"):
     sources, _ = state.load_source_list(settings.sources_file, settings.rsshub_base)
     try:

@@ -65,7 +65,7 @@ user = auth.page_user(store, settings)
 role = CASEBOOK_ROLES.get(user.role) if auth.can(user, "edit_cases") else None
 actor = user.username
 READ_ONLY = widgets.refusal(user, "新建、编辑或流转案例", "编辑或管理员")
-st.caption(f"当前用户：{user.label}" + ("" if role else f"。{READ_ONLY}"))
+st.caption(f"当前用户：{widgets.md_escape(user.label)}" + ("" if role else f"。{READ_ONLY}"))
 
 widgets.show_message("cb_message")
 # After a case is created its form starts empty (cleared here, before the widgets exist), so a second
