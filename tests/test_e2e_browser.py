@@ -249,6 +249,24 @@ def test_a_briefing_chart_downloads_as_a_picture(server):
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 
+def test_the_new_account_form_is_empty_after_a_create(server):
+    """账号: after 新建账号 succeeds, no typed name or password stays on screen (the browser kept them when
+    the page only dropped its own copies)."""
+    with _page(viewport={"width": 1280, "height": 1200}) as page:
+        page.goto(server + "accounts", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stDataFrame"]')
+        form = page.locator('[data-testid="stForm"]').filter(has_text="初始密码")
+        form.get_by_label("用户名（登录用，字母或数字开头）").fill("newstaff")
+        form.get_by_label("显示名（如 王丽）").fill("新同事")
+        form.get_by_label(re.compile("^初始密码")).fill("first pass 9")
+        form.get_by_label("再输入一次").fill("first pass 9")
+        form.get_by_role("button", name="新建账号").click()
+        page.get_by_text("已新建账号 新同事（只读）").first.wait_for(timeout=90_000)
+        page.wait_for_timeout(1000)
+        values = [i.input_value() for i in form.locator("input[type=password], input[type=text]:not([role=combobox])").all()]
+        assert values and all(v == "" for v in values), values
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]
