@@ -267,6 +267,26 @@ def test_the_new_account_form_is_empty_after_a_create(server):
         assert values and all(v == "" for v in values), values
 
 
+def test_the_new_case_form_is_empty_after_a_create(server):
+    """典型案例 → 新建案例: after a create the title is gone from the screen, so a second click cannot add
+    the same case twice."""
+    with _page(viewport={"width": 1280, "height": 1400}) as page:
+        page.goto(server + "cases", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stExpander"]')
+        page.get_by_text("新建案例").first.click()
+        form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="新建", exact=True))
+        title = form.get_by_label("案件名称")
+        title.fill("合肥市市场监管局查处侵犯“黄山毛峰”地理标志案")
+        form.get_by_label("办案机关").fill("合肥市市场监督管理局")
+        form.get_by_role("button", name="新建").click()
+        page.get_by_text(re.compile("^已新建")).first.wait_for(timeout=90_000)
+        page.wait_for_timeout(1000)
+        if not title.is_visible():                                   # the expander may have folded
+            page.get_by_text("新建案例").first.click()
+        assert title.input_value() == "" and form.get_by_label("办案机关").input_value() == ""
+        assert form.get_by_label("年份").input_value() == str(__import__("datetime").date.today().year)
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]

@@ -72,9 +72,12 @@ widgets.show_message("cb_message")
 # click cannot add the same case twice; after a refusal the typed text stays for correcting.
 NEW_CASE_KEYS = ("cb_n_title", "cb_n_ip", "cb_n_ch", "cb_n_auth", "cb_n_region", "cb_n_year", "cb_n_facts",
                  "cb_n_outcome", "cb_n_sig", "cb_n_src")
+NEW_CASE_DEFAULTS = {"cb_n_ip": next(iter(IP_TYPES)), "cb_n_ch": next(iter(CHANNELS)),
+                     "cb_n_year": str(date.today().year)}
 if st.session_state.pop("cb_new_clear", False):
-    for k in NEW_CASE_KEYS:
-        st.session_state.pop(k, None)
+    for k in NEW_CASE_KEYS:     # set, not popped: a popped key comes back with what the browser still shows
+        st.session_state[k] = NEW_CASE_DEFAULTS.get(k, "")
+st.session_state.setdefault("cb_n_year", NEW_CASE_DEFAULTS["cb_n_year"])
 
 tab_list, tab_clues, tab_cov, tab_release = st.tabs(["案例库", "候选线索", "覆盖情况", "编发"])
 
@@ -104,7 +107,7 @@ with tab_list:
                          "channel": st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key="cb_n_ch"),
                          "authority": st.text_input("办案机关", key="cb_n_auth"),
                          "region": st.text_input("地区", key="cb_n_region"),
-                         "year": st.text_input("年份", value=str(date.today().year), key="cb_n_year"),
+                         "year": st.text_input("年份", key="cb_n_year"),
                          "facts": st.text_area("基本案情", key="cb_n_facts"),
                          "outcome": st.text_area("处理结果", key="cb_n_outcome"),
                          "significance": st.text_area("典型意义", key="cb_n_sig"),
