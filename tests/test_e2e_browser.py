@@ -239,13 +239,16 @@ def test_a_briefing_chart_downloads_as_a_picture(server):
         box = page.get_by_role("textbox", name="周次（ISO 周，如 2026-W47）")
         box.fill(f"{year}-W{week_no:02d}")
         box.press("Enter")
+        page.get_by_role("button", name="下载图片").first.wait_for(timeout=90_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=90_000)
         button = page.get_by_role("button", name="下载图片").first
-        button.wait_for(timeout=90_000)
         with page.expect_download(timeout=90_000) as wait:
             button.click()
         download = wait.value
         data = Path(download.path()).read_bytes()
-        assert download.suggested_filename.endswith("每日信息量及倾向.png")
+        assert download.suggested_filename in {f"{year}-W{week_no:02d}{name}.png" for name in (
+            "每日信息量及倾向", "主要信息来源", "安徽各市信息量", "知识产权类型分布")}
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 

@@ -187,6 +187,24 @@ def test_a_cookie_of_a_disabled_account_or_garbage_signs_nobody_in(db, accounts,
         assert not at.exception and "content for" not in texts(at) and at.text_input(key="login_username")
 
 
+def test_an_unwritable_database_does_not_end_a_signed_in_tab(db, accounts, monkeypatch):
+    from monitor.store import StoreError
+    earlier = datetime.now(timezone.utc) - timedelta(minutes=5)
+    with Store(db) as s:
+        token = users.remember(s, accounts["handler"], earlier)
+    at = AppTest.from_function(gate_app, default_timeout=60)
+    at.session_state[auth.SESSION_KEY] = users.start_session(accounts["handler"], earlier, token)
+
+    def refuse(settings):
+        raise StoreError("attempt to write a readonly database")
+
+    monkeypatch.setattr(auth, "writer", refuse)
+    at.run()
+    assert not at.exception and "content for handler1 (handler)" in texts(at)
+    at.button(key="auth_logout").click().run()                  # signs out here all the same
+    assert not at.exception and "已退出登录" in texts(at)
+
+
 def test_alert_banner_shows_unacknowledged_alerts_as_text(db, accounts, firing):
     at = AppTest.from_function(gate_app, default_timeout=60)
     at.session_state[auth.SESSION_KEY] = auth.session_for(accounts["viewer"])

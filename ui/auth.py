@@ -18,6 +18,7 @@ stops when it returns None; pages call `page_user(store, settings)` and
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -26,10 +27,11 @@ import streamlit as st
 
 from monitor import alerts, notify, users
 from monitor.settings import Settings
-from monitor.store import Store
+from monitor.store import DatabaseError, Store, StoreError
 from monitor.users import User
 from ui import widgets
 
+log = logging.getLogger(__name__)
 SESSION_KEY = "auth"
 _MESSAGE_KEY = "auth_message"
 _COOKIE_KEY = "auth_cookie"        # what the next run does to the browser's cookie: ("set" | "clear", token)
@@ -83,8 +85,11 @@ def current_user(store: Store, settings: Settings) -> User | None:
         return None
     users.touch(session, now())
     if users.needs_saving(session, now()):
-        with writer(settings) as w:
-            users.save_seen(w, session, now())
+        try:
+            with writer(settings) as w:
+                users.save_seen(w, session, now())
+        except (StoreError, DatabaseError):     # a busy or read-only file: this tab goes on; a reload may ask
+            log.warning("could not record activity of sign-in", exc_info=True)
     return user
 
 
@@ -170,8 +175,11 @@ def local_mode_banner() -> None:
 
 def _logout(settings: Settings) -> None:
     session = st.session_state.pop(SESSION_KEY, None)
-    with writer(settings) as w:
-        users.end_session(w, session)
+    try:
+        with writer(settings) as w:
+            users.end_session(w, session)
+    except (StoreError, DatabaseError):         # signed out here all the same; the cookie is cleared below
+        log.warning("could not end sign-in in the database", exc_info=True)
     st.session_state[_MESSAGE_KEY] = "已退出登录。"
     _forget_token((session or {}).get("token") or browser_token())
 
