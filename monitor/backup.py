@@ -309,6 +309,7 @@ def overview(folder: Path, now: datetime, db_path: Path | None = None) -> dict:
     size = db_path.stat().st_size if db_path is not None and Path(db_path).is_file() else 0
     return {
         "latest": newest, "age": age_text(newest, now),
+        "when": f"{newest.taken_at:%Y-%m-%d %H:%M}" if newest else "",
         "stale": newest is None or now - newest.taken_at > STALE,
         "free": free, "db_size": size, "problem": problem, "odd": odd,
         "low_space": bool(size and free is not None and free < size * SPACE_MARGIN * LOW_SPACE),
@@ -326,6 +327,8 @@ def _kind(b: Backup, now: datetime) -> str:
 
 
 def size_text(n: int) -> str:
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GB"
     if n >= 1_048_576:
         return f"{n / 1_048_576:.1f} MB"
     return f"{n // 1024} KB" if n >= 1024 or n == 0 else "1 KB"
@@ -337,13 +340,10 @@ def counts_text(counts: dict) -> str:
 
 
 def age_text(b: Backup | None, now: datetime) -> str:
-    """How old the newest backup is, for staff: '2026-11-26 09:30（3 小时前）', '… （2 天前）'."""
+    """How old the newest backup is, for staff: '刚刚', '3 小时前', '2 天前' (short: it fits a metric)."""
     if b is None:
         return "尚无备份"
     hours = (now - b.taken_at).total_seconds() / 3600
-    when = b.taken_at.strftime("%Y-%m-%d %H:%M")
     if hours < 1:
-        return f"{when}（刚刚）"
-    if hours < 24:
-        return f"{when}（{int(hours)} 小时前）"
-    return f"{when}（{int(hours // 24)} 天前）"
+        return "刚刚"
+    return f"{int(hours)} 小时前" if hours < 24 else f"{int(hours // 24)} 天前"

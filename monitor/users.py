@@ -109,8 +109,13 @@ LOCAL_USER = User(id=0, username="local", role="admin", display_name="本机单�
 
 
 def actor_label(name: str) -> str:
-    """A recorded actor as staff read it: the local single user is 本机用户, not the code name `local`."""
-    return "本机用户" if name == LOCAL_USER.username else name
+    """A recorded actor as staff read it: the local single user is 本机用户, not the code name `local`;
+    a command run on the server (`cli:root`) is 命令行（root）."""
+    if name == LOCAL_USER.username:
+        return "本机用户"
+    if name == "cli" or name.startswith("cli:"):
+        return f"命令行（{name[4:]}）" if name[4:] else "命令行"
+    return name
 
 
 def can(user: User | None, action: str) -> bool:

@@ -42,7 +42,7 @@ def test_entries_read_as_chinese_in_beijing_time(fresh_store):
                 now=datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc))
     log = audit.entries(fresh_store)
     assert log.to_dict("records") == [
-        {"时间": "2026-11-27 12:00", "操作人": "cli:x", "角色": "—", "操作": "future.thing", "对象": "t",
+        {"时间": "2026-11-27 12:00", "操作人": "命令行（x）", "角色": "—", "操作": "future.thing", "对象": "t",
          "详情": 'nested：{"a": 1}'},
         {"时间": "2026-11-27 11:00", "操作人": "编辑甲", "角色": "—", "操作": "编发案例", "对象": "年度案例",
          "详情": "案例：CB001、CB002；征求意见稿：否"},

@@ -115,7 +115,7 @@ def test_a_future_dated_or_junk_file_neither_stops_daily_backups_nor_counts_as_n
     assert backup.is_due(folder, T0)
     assert backup.maybe_create(live, folder, T0) is not None
     info = backup.overview(folder, T0 + timedelta(hours=1))
-    assert info["age"].startswith("2026-11-20 09:30") and set(info["odd"]) == {
+    assert info["when"] == "2026-11-20 09:30" and set(info["odd"]) == {
         "opinion-20991231-000000.db", "opinion-20991230-000000.db"}
     assert {r["类型"] for r in info["rows"]} == {"备份", "不是数据库（未计入）", "日期在未来（未计入）"}
 
@@ -127,7 +127,8 @@ def test_is_due_after_a_day_and_maybe_create_makes_one_then(live, tmp_path):
     assert backup.maybe_create(live, folder, T0 + timedelta(hours=23)) is None
     assert backup.maybe_create(live, folder, T0 + timedelta(hours=24)) is not None
     info = backup.overview(folder, T0 + timedelta(hours=26))
-    assert not info["stale"] and info["age"] == "2026-11-21 09:30（2 小时前）" and len(info["rows"]) == 2
+    assert not info["stale"] and (info["age"], info["when"]) == ("2 小时前", "2026-11-21 09:30")
+    assert len(info["rows"]) == 2 and backup.age_text(info["latest"], T0 + timedelta(days=3)) == "2 天前"
     assert backup.overview(folder, T0 + timedelta(days=4))["stale"]
     empty = backup.overview(tmp_path / "none", T0)
     assert (empty["latest"], empty["age"], empty["stale"], empty["rows"]) == (None, "尚无备份", True, [])
@@ -301,12 +302,12 @@ def _page(user) -> AppTest:
 
 def test_an_admin_backs_up_from_the_page_and_sees_it_listed(page_db, tmp_path):
     at = _page(page_db["admin"])
-    assert not at.exception and at.metric[0].value == "尚无备份" and "超过两天没有备份" in at.warning[0].value
+    assert not at.exception and at.metric[0].value == "尚无备份" and "还没有任何备份" in at.warning[0].value
     assert at.metric[1].value.endswith("MB") or at.metric[1].value.endswith("KB")
     at.button(key="backup_now").click().run()
     assert not at.exception
     assert "已备份：opinion-" in at.success[0].value and "300 条信息" in at.success[0].value
-    assert not at.warning and "（刚刚）" in at.metric[0].value
+    assert not at.warning and at.metric[0].value == "刚刚"
     [made] = backup.list_backups(tmp_path / "bk")
     assert list(at.dataframe[0].value["文件"]) == [made.name]
     with Store(tmp_path / "opinion.db", readonly=True) as s:
@@ -393,6 +394,7 @@ def test_messages_name_the_real_problem(live, tmp_path):
     with pytest.raises(BackupError, match="恢复未进行，数据库未改动：无法先另存当前数据库"):
         backup.restore(good, live, blocker, T0 + timedelta(hours=1), actor="cli:test")
     assert backup.size_text(0) == "0 KB" and backup.size_text(10) == "1 KB"
+    assert backup.size_text(72_683 * 1_048_576) == "71.0 GB"
 
 
 def test_checking_a_wal_mode_file_leaves_nothing_beside_it(live, tmp_path):

@@ -295,7 +295,7 @@ def test_audit_page_lists_writes_for_every_role_and_filters(db, accounts, firing
         assert not at.exception and at.title[0].value == "操作日志"
         audit = table(at, "对象")
         assert audit["操作"].tolist()[:2] == ["新增预警规则", "新建用户"]
-        assert len(audit) == 5 and set(audit["操作人"]) == {"admin1", "cli:test"}
+        assert len(audit) == 5 and set(audit["操作人"]) == {"admin1", "命令行（test）"}
         assert at.button == []
     at.selectbox(key="audit_actor").set_value("admin1").run()
     assert table(at, "对象")["对象"].tolist() == ["关注词"]

@@ -325,3 +325,9 @@ def test_confirming_a_password_is_not_a_login(fresh_store, admin, frozen_now):
         users.add_user(fresh_store, "ALICE", PW, "viewer", actor="cli:test", now=frozen_now)
     with pytest.raises(UserError, match="已经是启用状态"):
         users.set_active(fresh_store, "alice", True, actor="cli:test", now=frozen_now)
+
+
+@pytest.mark.parametrize("recorded, shown", [("local", "本机用户"), ("cli:root", "命令行（root）"), ("cli", "命令行"),
+                                             ("alice", "alice")])
+def test_actors_read_as_staff_would(recorded, shown):
+    assert users.actor_label(recorded) == shown

@@ -13,7 +13,8 @@ st.title("操作日志")
 st.caption("系统中每一次修改都记录操作人、时间和内容；日志只能追加，不能修改或删除。")
 options = users.audit_filters(store)
 a, b, c = st.columns([2, 2, 1])
-actor = a.selectbox("操作人", options["actors"], index=None, placeholder="全部", key="audit_actor")
+actor = a.selectbox("操作人", options["actors"], index=None, placeholder="全部", key="audit_actor",
+                     format_func=users.actor_label)
 action = b.selectbox("操作", options["actions"], index=None, placeholder="全部",
                      format_func=audit.action_label, key="audit_action")
 limit = c.selectbox("显示条数", [100, 500, 2000], key="audit_limit")

@@ -20,14 +20,15 @@ st.title("数据备份")
 widgets.show_message("backup_message")
 info = backup.overview(folder, datetime.now(timezone.utc), settings.db_path)
 a, b, c = st.columns(3)
-a.metric("最近一次备份", info["age"])
+a.metric("最近一次备份", info["age"], help=f"备份时间：{info['when']}" if info["when"] else None)
 b.metric("数据库大小", backup.size_text(info["db_size"]) if info["db_size"] else "—")
 c.metric("备份目录剩余空间", backup.size_text(info["free"]) if info["free"] is not None else "—")
 if info["low_space"]:
     st.warning("备份目录所在磁盘的剩余空间已不够再做几次备份：请清理磁盘、把旧备份移走，或换一个备份目录"
                "（OPINION_BACKUP_DIR）。", icon=":material/storage:")
 if info["stale"]:
-    st.warning("超过两天没有备份。采集服务（python -m collectors run --every …）每天自动备份一次；"
+    lead = "还没有任何备份。" if info["latest"] is None else "超过两天没有备份。"
+    st.warning(lead + "采集服务（python -m collectors run --every …）每天自动备份一次；"
                "请确认它在运行，或点下方“立即备份”。", icon=":material/warning:")
 if info["problem"]:
     st.error(widgets.md_escape(info["problem"]), icon=":material/error:")

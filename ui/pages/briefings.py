@@ -101,9 +101,10 @@ def _editor(key: str) -> None:
 def _chart(where, chart, name: str, key: str) -> None:
     """The chart, and under it the same chart as a PNG (the picture the Word file has, drawn only when
     clicked), to paste into WPS, a slide or a WeChat message."""
-    where.altair_chart(chart, width="stretch")
-    where.download_button("下载图片", data=lambda: charts.to_png(chart), file_name=f"{period.label}{name}.png",
-                          mime="image/png", key=key, on_click="ignore", icon=":material/image:")
+    box = where.container(border=True)        # the button belongs to the chart above it, visibly
+    box.altair_chart(chart, width="stretch")
+    box.download_button("下载图片", data=lambda: charts.to_png(chart), file_name=f"{period.label}{name}.png",
+                        mime="image/png", key=key, on_click="ignore", icon=":material/image:")
 
 
 daily = period.kind == "daily"
