@@ -347,11 +347,6 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
             start = today - timedelta(days=int(preset) - 1)
         polarities = c2.multiselect("倾向", list(POLARITY_LABELS), format_func=polarity_label,
                                     key=f"{key}_polarity", placeholder="全部")
-        n1, n2 = c2.columns(2)
-        negative_only = n1.checkbox("只看负面舆情", key=f"{key}_negative")
-        suspect_only = n2.checkbox("疑似负面", key=f"{key}_suspect",
-                                   help=f"未标为负面、但负面概率 ≥ {REVIEW_P:.2f} 的信息（约三成实为负面），建议人工研判。"
-                                        "与“只看负面舆情”同选时两类都列出。")
         keyword = c3.text_input("全文检索", key=f"{key}_keyword",
                                 placeholder='如：专利 侵权（同时包含）、"商标 侵权"（短语）、专利 OR 商标、专利 -宣传',
                                 help="按词检索标题和正文：空格分隔表示同时包含；不加空格的一串字或双引号内为短语；"
@@ -362,11 +357,16 @@ def filter_bar(options: Mapping[str, list[str]], today: date, key: str = "flt") 
                                    key=f"{key}_platforms", placeholder="全部")
         ip_types = d3.multiselect("知识产权类型", options.get("ip_types", []), key=f"{key}_ip", placeholder="全部")
         regions = d4.multiselect("地域", options.get("regions", []), key=f"{key}_region", placeholder="全部")
-        e1, e2, e3 = st.columns([2, 2, 1])
+        e1, e2, e3 = st.columns([2, 2, 1.3])
         handling_states = e1.multiselect("处置状态", list(HANDLING_LABELS), format_func=HANDLING_LABELS.get,
                                          key=f"{key}_handling", placeholder="全部")
         schemes = (e2.multiselect("监测方案", options["schemes"], key=f"{key}_schemes", placeholder="全部")
                    if options.get("schemes") else [])
+        # Stacked in their own column: beside the 倾向 box, two halves cut the labels to 只看负面… at 1280 px.
+        negative_only = e3.checkbox("只看负面舆情", key=f"{key}_negative")
+        suspect_only = e3.checkbox("疑似负面", key=f"{key}_suspect",
+                                   help=f"未标为负面、但负面概率 ≥ {REVIEW_P:.2f} 的信息（约三成实为负面），建议人工研判。"
+                                        "与“只看负面舆情”同选时两类都列出。")
         important = e3.checkbox("只看重要", key=f"{key}_important")
     return queries.ItemFilter(start=start, end=end, polarities=tuple(polarities), negative_only=negative_only,
                               suspect_only=suspect_only, sources=tuple(sources), platforms=tuple(platforms), ip_types=tuple(ip_types),
