@@ -242,6 +242,33 @@ def set_display_name(store: Store, username: str, display_name: str, *, actor: U
         audit(store, actor, "user.display_name", user.username, {"from": user.display_name, "to": name}, now)
 
 
+class AccountChanged(UserError):
+    """Someone else changed a field of the account after the editor was drawn; nothing was written."""
+
+
+def update_account(store: Store, username: str, *, seen: Mapping[str, str], wanted: Mapping[str, str],
+                   actor: User | str, now: datetime) -> list[str]:
+    """Write the fields of `wanted` (display_name, role) that differ from `seen`, what the editor showed
+    when it was drawn; refuse, writing nothing, when one of those fields has changed since (an admin on
+    the command line, a second tab). Returns the fields written."""
+    user = get_user(store, username)
+    wanted = dict(wanted)
+    if "display_name" in wanted:
+        wanted["display_name"] = check_display_name(wanted["display_name"])
+    changed = [f for f in ("display_name", "role") if f in wanted and wanted[f] != seen.get(f)]
+    if not changed:
+        raise UserError("没有改动")
+    current = {"display_name": user.display_name, "role": user.role}
+    if any(current[f] != seen.get(f) for f in changed):
+        raise AccountChanged(f"账号 {user.username} 刚被他人修改过，请核对最新内容后再保存")
+    with store.atomic():
+        if "display_name" in changed:
+            set_display_name(store, username, wanted["display_name"], actor=actor, now=now)
+        if "role" in changed:
+            set_role(store, username, wanted["role"], actor=actor, now=now)
+    return changed
+
+
 def set_active(store: Store, username: str, active: bool, *, actor: User | str, now: datetime) -> None:
     user = get_user(store, username)
     if user.active == active:

@@ -10,26 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from monitor import users
 from monitor.store import Store
-from tests.conftest import role_accounts
+from tests.test_ui_auth import PW, accounts, db  # noqa: F401  the login-gate tests' file and role accounts
 from ui import auth
 
 PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "pages" / "accounts.py")
-PW = "office pass 1"
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "opinion.db"
-    monkeypatch.setenv("OPINION_DB", str(path))
-    monkeypatch.setenv("OPINION_CONFIG", str(tmp_path / "none.toml"))
-    Store(path).close()
-    return path
-
-
-@pytest.fixture
-def accounts(db):
-    with Store(db) as s:
-        return role_accounts(s, PW)
 
 
 def page(user: users.User | None) -> AppTest:

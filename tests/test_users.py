@@ -331,3 +331,19 @@ def test_confirming_a_password_is_not_a_login(fresh_store, admin, frozen_now):
                                              ("alice", "alice")])
 def test_actors_read_as_staff_would(recorded, shown):
     assert users.actor_label(recorded) == shown
+
+
+def test_update_account_writes_only_changed_fields_and_refuses_over_a_newer_change(fresh_store, admin, frozen_now):
+    bob = users.add_user(fresh_store, "bob", PW, "viewer", actor="cli:test", now=frozen_now)
+    seen = {"display_name": "", "role": "viewer"}
+    users.set_role(fresh_store, "bob", "editor", actor="cli:other", now=frozen_now)     # meanwhile
+    assert users.update_account(fresh_store, "bob", seen=seen, wanted={"display_name": " 小 王 ", "role": "viewer"},
+                                actor=admin, now=frozen_now) == ["display_name"]
+    assert users.get_user(fresh_store, "bob").role == "editor"
+    with pytest.raises(users.AccountChanged):
+        users.update_account(fresh_store, "bob", seen=seen, wanted={"display_name": "", "role": "handler"},
+                             actor=admin, now=frozen_now)
+    with pytest.raises(UserError, match="没有改动"):
+        users.update_account(fresh_store, "bob", seen={"display_name": "小 王", "role": "editor"},
+                             wanted={"display_name": "小  王", "role": "editor"}, actor=admin, now=frozen_now)
+    assert (users.get_user(fresh_store, "bob").display_name, bob.id) == ("小 王", bob.id)

@@ -126,19 +126,13 @@ with tab_edit:
                                     format_func=users.ROLE_LABELS.get, key=f"edit_role_{pick}_{gen}")
             if st.form_submit_button("保存"):
                 try:
-                    clean = users.check_display_name(disp)
-                    changed = {"display_name": clean != base[0], "role": new_role != base[1]}
-                    if not any(changed.values()):
-                        raise users.UserError("没有改动")
-                    if any(changed[f] and row[f] != base[i] for i, f in enumerate(("display_name", "role"))):
-                        reload_form()
-                        st.session_state["accounts_conflict"] = pick
-                        st.rerun()
                     with auth.writer(settings) as w:
-                        if changed["display_name"]:
-                            users.set_display_name(w, pick, clean, actor=user, now=now())
-                        if changed["role"]:
-                            users.set_role(w, pick, new_role, actor=user, now=now())
+                        users.update_account(w, pick, seen={"display_name": base[0], "role": base[1]},
+                                             wanted={"display_name": disp, "role": new_role}, actor=user, now=now())
+                except users.AccountChanged:
+                    reload_form()                  # show the stored values, and say why
+                    st.session_state["accounts_conflict"] = pick
+                    st.rerun()
                 except users.UserError as e:
                     st.error(widgets.md_escape(str(e)), icon=":material/error:")
                 else:
