@@ -181,10 +181,12 @@ def test_a_cookie_of_a_disabled_account_or_garbage_signs_nobody_in(db, accounts,
     with Store(db) as s:
         token = users.remember(s, accounts["editor"], datetime.now(timezone.utc))
         users.set_active(s, "editor1", False, actor="cli:test", now=datetime.now(timezone.utc))
-    for sent in (token, "garbage", "x" * 43, "<script>alert(1)</script>"):
+    for sent in (token, "garbage", "x" * 43, '<script>alert(1)</script>"; x="'):
         monkeypatch.setattr(auth, "browser_token", lambda sent=sent: sent)
         at = AppTest.from_function(gate_app, default_timeout=60).run()
         assert not at.exception and "content for" not in texts(at) and at.text_input(key="login_username")
+        [clear] = _cookie_scripts(at)                      # the bad cookie is removed, never echoed
+        assert "Max-Age=0" in clear and (users.is_token(sent) or sent not in clear)
 
 
 def test_an_unwritable_database_does_not_end_a_signed_in_tab(db, accounts, monkeypatch):

@@ -132,9 +132,11 @@ def _cookie_script() -> None:
     if not pending:
         return
     what, token = pending
-    if not users.is_token(token):      # ours (URL-safe base64), never collected text: checked all the same
+    if what == "set" and not users.is_token(token):    # ours (URL-safe base64): checked all the same
         return
-    if what == "set":
+    if what == "clear" and not users.is_token(token):  # a mangled cookie: never put into the script, just gone
+        js = f'document.cookie = "{COOKIE}=; Path=/; Max-Age=0";'
+    elif what == "set":
         # No Max-Age: the cookie ends with the browser; the server's idle and age limits end it sooner.
         js = (f'document.cookie = "{COOKIE}={token}; Path=/; SameSite=Strict"'
               ' + (location.protocol === "https:" ? "; Secure" : "");')
