@@ -136,7 +136,6 @@ def _rebuild(args: argparse.Namespace, what: str, run, unit: str) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from monitor.search import SearchSyntaxError
     settings = Settings.load(db=args.db)
     since = None
     if args.since:

@@ -206,8 +206,11 @@ def load_rules_file(path: Path) -> list[alerts.Rule]:
         raise AdminCliError(f"{path}: write each rule as a [[rules]] table")
     out = []
     for i, t in enumerate(tables, start=1):
-        if not isinstance(t, dict) or (unknown := set(t) - {"name", "kind", "enabled", "params", "delivery"}):
-            raise AdminCliError(f"{path}: rule #{i}: allowed keys are name, kind, enabled, params, delivery")
+        unknown = sorted(set(t) - {"name", "kind", "enabled", "params", "delivery"}) if isinstance(t, dict) else []
+        if not isinstance(t, dict) or unknown:
+            raise AdminCliError(f"{path}: rule #{i}: " + (f"unknown key(s) {', '.join(map(str, unknown))}; "
+                                                          if unknown else "")
+                                + "allowed keys are name, kind, enabled, params, delivery")
         try:
             out.append(alerts.parse_rule(t.get("name", ""), t.get("kind", ""), t.get("params"), t.get("delivery"),
                                          t.get("enabled", True)))

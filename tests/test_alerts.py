@@ -390,3 +390,15 @@ def test_example_rules_file_loads(db_path, monkeypatch, capsys):
     with Store(db_path) as s:
         rules, problems = alerts.list_rules(s)
     assert problems == [] and {r.kind for r in rules} == set(alerts.KINDS)
+
+
+@pytest.mark.parametrize("body, said", [
+    ('[[rules]]\nname = "x"\nkind = "negative"\nmute = true\n', "unknown key(s) mute; allowed keys"),
+    ('rules = ["not a table"]\n', "rule #1: allowed keys"),
+])
+def test_a_rules_file_with_a_wrong_key_names_it(db_path, tmp_path, capsys, body, said):
+    from monitor import admin_cli
+    f = tmp_path / "rules.toml"
+    f.write_text(body, encoding="utf-8")
+    assert admin_cli.main(["alerts", "load-rules", str(f), "--db", str(db_path)]) == 2
+    assert said in capsys.readouterr().err

@@ -191,7 +191,6 @@ def test_collection_appendix_names_failed_and_silent_sources(store):
 
 
 def test_complete_coverage_is_stated_only_when_every_enabled_source_ran_cleanly(store):
-    now = at(WEEK + timedelta(days=9), 10)
     ok_only = [{"name": "源甲"}, {"name": OWN, "own": True}, {"name": "导入"}]
     runs = queries.period_runs(store, WEEK, WEEK + timedelta(days=6))
     per_source = queries.period_sources(store, WEEK, WEEK + timedelta(days=6), limit=100)

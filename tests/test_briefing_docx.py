@@ -17,7 +17,7 @@ from briefing import docx as D
 from briefing.period import day, week
 from monitor import queries
 from monitor.store import Store
-from tests.test_briefing_build import SOURCES, WEEK, XSS, at, seed
+from tests.test_briefing_build import SOURCES, WEEK, at, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

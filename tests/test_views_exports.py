@@ -12,7 +12,6 @@ from collectors.base import Item
 from monitor import exports, mark_store, queries, view_store
 from monitor.queries import ItemFilter
 from monitor.search import SearchSyntaxError
-from monitor.store import Store
 from sentiment.judgement import Judgement
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
