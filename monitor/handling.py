@@ -20,6 +20,7 @@ from typing import Any
 
 from collectors.base import is_web_url
 from monitor import handling_store
+from monitor.queries import ANHUI_CITIES
 from monitor.store import Store, iso
 
 STATES = {"pending": "待研判", "assigned": "已交办", "responded": "已回应", "closed": "已办结",
@@ -204,6 +205,14 @@ def handling_list(store: Store, days: int = 30, states: tuple[str, ...] = (),
     frame["overdue"] = [is_overdue(s, d, now) for s, d in zip(frame["state"], frame["due_at"])]
     frame["state_label"] = frame["state"].map(STATES)
     return frame
+
+
+def unit_options(store: Store) -> list[str]:
+    """What the 交办 form offers as 承办单位: units used before (most often first), then each Anhui city's
+    market-regulation bureau (the city IP offices sit inside them). Staff may still type any other."""
+    used = handling_store.used_units(store)
+    cities = [f"{c}市市场监管局" for c in ANHUI_CITIES]
+    return used + [c for c in cities if c not in used]
 
 
 def history(store: Store, item_id: int) -> list[dict]:

@@ -42,6 +42,13 @@ def history(store: Store, story_id: int) -> list[dict]:
         "WHERE story_id = ? ORDER BY id", (int(story_id),))]
 
 
+def used_units(store: Store, limit: int = 50) -> list[str]:
+    """Units stories were assigned to, most often first."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT unit, count(*) AS n FROM handling_events WHERE action = 'assign' AND unit IS NOT NULL "
+        "AND unit != '' GROUP BY unit ORDER BY n DESC, max(id) DESC LIMIT ?", (int(limit),))]
+
+
 def confirmations(store: Store) -> list[dict]:
     """Items staff confirmed as negative opinion by taking their story into handling (交办), in the form of
     staff corrections (`Store.corrections`), for training: the flagged items of every story with an

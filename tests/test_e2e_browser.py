@@ -290,6 +290,28 @@ def test_the_new_case_form_is_empty_after_a_create(server):
         assert form.get_by_label("年份").input_value() == str(__import__("datetime").date.today().year)
 
 
+def test_assigning_a_story_to_a_typed_unit_and_the_form_starting_over(server, tmp_path):
+    """负面处置: a unit not in the list is typed in; after 提交 the form is empty for the next story."""
+    with _page(viewport={"width": 1280, "height": 1400}) as page:
+        page.goto(server + "handling", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="办理").first
+        picker.click()
+        page.get_by_role("option").first.click()
+        form = page.locator('[data-testid="stForm"]')
+        form.wait_for(timeout=90_000)
+        unit = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
+        unit.click()
+        unit.fill("省局执法稽查处")
+        page.keyboard.press("Enter")
+        form.get_by_role("button", name="提交").click()
+        page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
+        with sqlite3.connect(tmp_path / "opinion.db") as c:
+            assert c.execute("SELECT unit FROM handling_events").fetchall() == [("省局执法稽查处",)]
+        page.wait_for_timeout(1000)
+        assert form.get_by_role("combobox", name=re.compile("^承办处室或城市")).input_value() == ""
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]

@@ -230,3 +230,13 @@ def test_cli_names_an_account_once_accounts_exist(db_path):
                         "--user", "nobody", "--db", str(db_path)], cwd=ROOT, capture_output=True, text=True,
                        encoding="utf-8", timeout=120)
     assert p.returncode == 2 and "nobody" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_unit_options_offer_used_units_first_then_every_city_bureau(fresh_store):
+    assert handling.unit_options(fresh_store)[:2] == ["合肥市市场监管局", "淮北市市场监管局"]
+    assert len(handling.unit_options(fresh_store)) == 16
+    for n, unit in enumerate(("省局执法稽查处", "省局执法稽查处", "芜湖市市场监管局"), start=1):
+        transition(fresh_store, new_item(fresh_store, n), "assign", "甲", now=NOW, unit=unit, due="24h")
+    options = handling.unit_options(fresh_store)
+    assert options[:2] == ["省局执法稽查处", "芜湖市市场监管局"] and options.count("芜湖市市场监管局") == 1
+    assert len(options) == 17

@@ -92,7 +92,7 @@ def audit_actions(db: Path, actor: str) -> list[str]:
 def assign_in_handling(at: AppTest) -> None:
     pick(at, "handle_pick", NEG_TITLE)
     at.selectbox(key="handle_action").select("assign")
-    at.text_input(key="handle_unit").input("合肥市市场监管局")
+    at.selectbox(key="handle_unit").set_value("合肥市市场监管局")
     at.text_input(key="handle_due").input("2d")
     at.form_submit_button[0].click().run()
 

@@ -275,10 +275,13 @@ def test_handling_page_assigns_and_refuses(seeded):
     assert set(frame(at, "超期")["标题"]) == set(listed["title"])
     pick(at, "handle_pick", "专利维权难")
     at.selectbox(key="handle_action").select("assign")   # form widgets commit on submit
-    at.text_input(key="handle_unit").input("合肥市市场监管局")
+    at.selectbox(key="handle_unit").set_value("合肥市市场监管局")
     at.text_input(key="handle_due").input("2d")
     at.form_submit_button[0].click().run()
     assert not at.exception and any("待研判 → 已交办" in s.value for s in at.success)
+    # the form starts over: nothing typed for this story is carried to the next
+    assert at.selectbox(key="handle_unit").value is None and at.text_input(key="handle_due").value == "24h"
+    assert at.selectbox(key="handle_unit").options[0] == "合肥市市场监管局"      # used units first
     # a bad link on respond: message, nothing stored
     at.selectbox(key="handle_action").select("respond")
     at.text_area(key="handle_note").input("已约谈平台")
@@ -293,6 +296,7 @@ def test_handling_page_assigns_and_refuses(seeded):
     at.text_input(key="handle_link").input("https://amr.ah.gov.cn/reply/1")
     at.form_submit_button[0].click().run()
     assert any("已交办 → 已回应" in s.value for s in at.success)
+    assert at.text_area(key="handle_note").value == "" and at.text_input(key="handle_link").value == ""
     with Store(seeded, readonly=True) as s:
         last = handling.history(s, item)[-1]
     assert (last["action"], last["note"], last["link"]) == ("respond", "已约谈平台", "https://amr.ah.gov.cn/reply/1")

@@ -206,6 +206,11 @@ def handling_summary(db: str, days: int, tick: int) -> dict[str, Any]:
 
 
 @st.cache_data(ttl=_TTL, show_spinner=False)
+def handling_units(db: str, tick: int) -> list[str]:
+    return _read(db, handling.unit_options)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
 def handling_history(db: str, item_id: int, tick: int) -> list[dict]:
     return _read(db, handling.history, item_id)
 

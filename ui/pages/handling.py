@@ -73,23 +73,31 @@ allowed = [a for (s, a) in handling.MOVES if s == row["state"]]
 if not auth.can(user, "handle"):
     st.caption(widgets.refusal(user, "办理负面事件", "处置或管理员"))
     st.stop()
+# After a move the form starts over: what was typed for one story must not be sent with the next. Values
+# are set, not popped (a popped key comes back with what the browser still shows).
+FORM_DEFAULTS = {"handle_unit": None, "handle_due": "24h", "handle_note": "", "handle_link": "", "handle_reason": ""}
+if st.session_state.pop("handle_reset", False):
+    st.session_state.update(FORM_DEFAULTS)
+st.session_state.setdefault("handle_due", FORM_DEFAULTS["handle_due"])
 with st.form("handle_form"):
     action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key="handle_action")
     a, b = st.columns(2)
-    unit = a.text_input("承办处室或城市（交办时必填）", key="handle_unit", max_chars=handling.MAX_UNIT)
-    due = b.text_input("办理时限（交办时必填：24h、3d 或 YYYY-MM-DD HH:MM）", value="24h", key="handle_due")
+    unit = a.selectbox("承办处室或城市（交办时必填）", state.handling_units(db, tick), index=None, key="handle_unit",
+                       accept_new_options=True, placeholder="选择，或直接输入单位名称")
+    due = b.text_input("办理时限（交办时必填：24h、3d 或 YYYY-MM-DD HH:MM）", key="handle_due")
     note = st.text_area("回应情况 / 说明（回应时必填）", key="handle_note", max_chars=handling.MAX_NOTE)
     link = st.text_input("回应链接（http/https，可选）", key="handle_link")
     reason = st.text_input("理由（无需处置时必填）", key="handle_reason", max_chars=500)
     if st.form_submit_button("提交"):
         try:
             move = state.write_as(db, user, "handling.move", int(chosen),
-                                  {"action": action, "unit": unit, "due": due, "reason": reason},
-                                  handling.transition, int(chosen), action, user.username, unit=unit, due=due,
+                                  {"action": action, "unit": unit or "", "due": due, "reason": reason},
+                                  handling.transition, int(chosen), action, user.username, unit=unit or "", due=due,
                                   note=note, link=link, reason=reason)
         except handling.HandlingError as e:
             st.error(f"未办理：{e}")
         else:
             st.session_state["flash"] = ("ok", f"已{handling.ACTIONS[move.action]}：{handling.STATES[move.from_state]}"
                                                f" → {handling.STATES[move.to_state]}")
+            st.session_state["handle_reset"] = True
             st.rerun()
