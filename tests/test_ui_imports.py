@@ -134,5 +134,9 @@ def test_manual_entry_refuses_javascript_and_stores_a_valid_item(env, accounts):
     row = stored(env)["芜湖商标侵权案宣判"]
     assert (row["url"], row["platform"], row["source"]) == ("https://mp.example.cn/s/abc", "wechat", "手工录入")
     assert row["schemes"] == ["皖南商标执法"] and row["text"].startswith("<script>")
+    assert all(at.text_input(key=k).value == "" for k in ("manual_url", "manual_title", "manual_time"))
+    assert at.text_area(key="manual_text").value == "" and at.text_input(key="manual_source").value == "手工录入"
+    at.text_input(key="manual_url").input("https://mp.example.cn/s/abc")     # the same item typed again
+    at.text_input(key="manual_title").input("芜湖商标侵权案宣判")
     at.button(key=MANUAL_SAVE).click().run()
     assert "已在库中" in at.success[0].value and len(stored(env)) == 1

@@ -83,6 +83,16 @@ with tab_file:
 
 with tab_manual:
     st.caption("把在其他地方看到的一条信息（如微信公众号文章、领导留言）录入系统，录入后与采集的信息一样研判和统计。")
+    # After a save the form starts over for the next item (values set, not popped: a popped key comes back
+    # with what the browser still shows); after a refusal the typed text stays for correcting.
+    MANUAL_DEFAULTS = {"manual_url": "", "manual_title": "", "manual_text": "", "manual_time": "",
+                       "manual_source": "手工录入"}
+    if done := st.session_state.pop("manual_done", None):
+        st.session_state.update(MANUAL_DEFAULTS)
+        st.success(done["message"], icon=":material/check_circle:")
+        for w in done["warnings"]:
+            st.warning(widgets.md_escape(w), icon=":material/warning:")
+    st.session_state.setdefault("manual_source", MANUAL_DEFAULTS["manual_source"])
     with st.form("manual", clear_on_submit=False):
         url = st.text_input("链接（http:// 或 https://）", key="manual_url")
         title = st.text_input("标题", key="manual_title")
@@ -90,7 +100,7 @@ with tab_manual:
         a, b, c = st.columns(3)
         time = a.text_input("发布时间", placeholder="如 2025-04-26 10:30，不知道可留空（按录入时间估计）", key="manual_time")
         platform = b.selectbox("平台", list(PLATFORMS), format_func=widgets.platform_label, key="manual_platform")
-        source = c.text_input("来源", value="手工录入", key="manual_source")
+        source = c.text_input("来源", key="manual_source")
         saved = st.form_submit_button("保存", type="primary")
     if saved:
         fields = {"url": url, "title": title, "text": text, "time": time.strip() or None, "platform": platform,
@@ -105,7 +115,7 @@ with tab_manual:
                 st.error("未保存：" + widgets.md_escape("；".join(report.errors)), icon=":material/error:")
             else:
                 state.clear_queries()
-                st.success("已录入。" if report.new else "该链接已在库中，没有重复录入。" if not report.updated
-                           else "该链接已在库中，已更新。", icon=":material/check_circle:")
-                for w in report.warnings:
-                    st.warning(widgets.md_escape(w), icon=":material/warning:")
+                st.session_state["manual_done"] = {
+                    "message": "已录入。" if report.new else "该链接已在库中，没有重复录入。" if not report.updated
+                    else "该链接已在库中，已更新。", "warnings": list(report.warnings)}
+                st.rerun()
