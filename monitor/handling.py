@@ -112,7 +112,7 @@ def transition(store: Store, item_id: int, action: str, actor: str, *, unit: str
     if new is None:
         allowed = [ACTIONS[a] for (s, a) in MOVES if s == state]
         raise HandlingError(f"当前状态为「{STATES[state]}」，不能{ACTIONS[action]}；可以：{'、'.join(allowed)}。")
-    unit = _text(unit, MAX_UNIT, "承办单位")
+    unit = normalise_unit(_text(unit, MAX_UNIT, "承办单位"))
     note = _text(note, MAX_NOTE, "说明")
     reason = _text(reason, MAX_NOTE, "理由")
     link = check_link(link)
@@ -205,6 +205,45 @@ def handling_list(store: Store, days: int = 30, states: tuple[str, ...] = (),
     frame["overdue"] = [is_overdue(s, d, now) for s, d in zip(frame["state"], frame["due_at"])]
     frame["state_label"] = frame["state"].map(STATES)
     return frame
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff])\s+|\s+(?=[\u3000-\u9fff])")
+
+
+def normalise_unit(text: str | None) -> str:
+    """One spelling per unit: outer spaces gone, none beside Chinese characters (黄山市 市场监管局 is
+    黄山市市场监管局), other runs of spaces single. Per-unit statistics would split otherwise."""
+    return _CJK_SPACE.sub("", " ".join((text or "").split()))
+
+
+def check_new_unit(unit: str, options: list[str]) -> None:
+    """Refuse a typed unit that is only part of a listed one (合肥 for 合肥市市场监管局): Enter takes what was
+    typed so far, and a stray 合肥 would become a unit of its own."""
+    if not unit or unit in options:
+        return
+    longer = [o for o in options if unit in o]
+    if longer:
+        raise HandlingError(f"「{unit}」不在列表中，是否指「{'」「'.join(longer[:3])}」？请从列表中选，"
+                            "或输入完整的新单位名称")
+
+
+def audit_detail(action: str, *, unit: str = "", due: str = "", note: str = "", reason: str = "",
+                 now: datetime | None = None) -> dict[str, Any]:
+    """What the 操作日志 records for a move: only the fields that move uses, as stored (the deadline as a
+    Beijing time, not '3d')."""
+    detail: dict[str, Any] = {"action": action}
+    if action == "assign":
+        detail["unit"] = normalise_unit(unit)
+        try:
+            detail["due"] = parse_due(due, now or datetime.now(timezone.utc)).astimezone(
+                timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+        except HandlingError:
+            detail["due"] = due
+    if note and action in ("respond", "close"):
+        detail["note"] = note[:200]
+    if reason and action in ("dismiss", "reopen"):
+        detail["reason"] = reason
+    return detail
 
 
 def unit_options(store: Store) -> list[str]:

@@ -201,6 +201,11 @@ def add_manual_item(store: Store, judge: Judge, fields: Mapping[str, Any], setti
         item = imports.manual_item(**{k: fields[k] for k in known if k in fields}, now=now)
     except imports.ManualEntryError as e:
         return IntakeReport(ok=False, errors=[str(e)])
+    if stored := store.stored_titles([item]).get(item.key):
+        # Typed-in fields are few (no text, a default source): storing them over a collected item would
+        # blank what it had. An item is corrected in 信息流 instead.
+        return IntakeReport(ok=False, duplicate=1, errors=[f"该链接已在库中（「{stored[:40]}」），没有改动；"
+                                                           "如需更正研判结果，请在信息流中打开该条"])
     report = IntakeReport(ok=True, read=1)
     _store(store, judge, _label([item], settings, report.warnings), report)
     if user is not None:

@@ -276,6 +276,14 @@ class Store:
         held = _hash_counts(self.conn, {h for k, h, _ in keyed if k not in rows})
         return [rows[k][1] == h if k in rows else bool(held.get((h, src))) for k, h, src in keyed]
 
+    def stored_titles(self, items: Sequence[Item]) -> dict[str, str]:
+        """{key: stored title} for the items whose link is already stored, whatever its content."""
+        keys = list({item.key for item in items})
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        return {r[0]: r[1] for r in self.conn.execute(f"SELECT key, title FROM items WHERE key IN ({marks})", keys)}
+
     # -- full-text index ---------------------------------------------------
     def search_index_missing(self) -> bool:
         """True when items exist but the full-text index has none (a database from before search)."""

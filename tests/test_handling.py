@@ -240,3 +240,21 @@ def test_unit_options_offer_used_units_first_then_every_city_bureau(fresh_store)
     options = handling.unit_options(fresh_store)
     assert options[:2] == ["省局执法稽查处", "芜湖市市场监管局"] and options.count("芜湖市市场监管局") == 1
     assert len(options) == 17
+
+
+def test_unit_names_have_one_spelling_and_partial_names_are_refused():
+    assert handling.normalise_unit("  黄山市 市场监管局 ") == "黄山市市场监管局"
+    assert handling.normalise_unit("省局  IP  Office") == "省局IP Office"
+    options = ["合肥市市场监管局", "合肥高新区市场监管局", "省局执法稽查处"]
+    with pytest.raises(HandlingError, match="是否指「合肥市市场监管局」「合肥高新区市场监管局」"):
+        handling.check_new_unit("合肥", options)
+    handling.check_new_unit("宿州市市场监管局", options)          # new, and not part of a listed one
+    handling.check_new_unit("合肥市市场监管局", options)
+
+
+def test_the_audit_detail_records_what_the_move_uses():
+    assert handling.audit_detail("assign", unit=" 合肥市 市场监管局", due="3d", now=NOW) == {
+        "action": "assign", "unit": "合肥市市场监管局", "due": "2026-11-23 17:30"}
+    assert handling.audit_detail("respond", unit="x", due="24h", note="已回应", now=NOW) == {
+        "action": "respond", "note": "已回应"}
+    assert handling.audit_detail("dismiss", due="24h", reason="误报", now=NOW) == {"action": "dismiss", "reason": "误报"}

@@ -146,8 +146,10 @@ def test_manual_entry_refuses_a_javascript_url_and_stores_a_valid_one(store, fix
     assert row["negative"]                        # judged by the judge it was given
     entry = last_audit(store)
     assert (entry["actor"], entry["action"], entry["target"]) == ("editor1", "import.manual", fields["url"])
-    dup = intake.add_manual_item(store, fixed_judge, fields, settings, now=NOW)
-    assert dup.ok and dup.new == 0 and dup.duplicate == 1
+    dup = intake.add_manual_item(store, fixed_judge, fields | {"title": "另一个标题", "text": "", "source": "手工录入"},
+                                 settings, now=NOW)
+    assert not dup.ok and dup.duplicate == 1 and "已在库中（「芜湖商标侵权案宣判」）" in dup.errors[0]
+    assert items(store)["芜湖商标侵权案宣判"]["source"] == "某公众号"          # a re-typed link overwrites nothing
 
 
 # -- sources ---------------------------------------------------------------------------------------------

@@ -139,4 +139,5 @@ def test_manual_entry_refuses_javascript_and_stores_a_valid_item(env, accounts):
     at.text_input(key="manual_url").input("https://mp.example.cn/s/abc")     # the same item typed again
     at.text_input(key="manual_title").input("芜湖商标侵权案宣判")
     at.button(key=MANUAL_SAVE).click().run()
-    assert "已在库中" in at.success[0].value and len(stored(env)) == 1
+    assert "已在库中" in at.error[0].value and len(stored(env)) == 1
+    assert stored(env)["芜湖商标侵权案宣判"]["text"].startswith("<script>")      # nothing overwritten

@@ -297,6 +297,14 @@ def test_handling_page_assigns_and_refuses(seeded):
     at.form_submit_button[0].click().run()
     assert any("已交办 → 已回应" in s.value for s in at.success)
     assert at.text_area(key="handle_note").value == "" and at.text_input(key="handle_link").value == ""
+    # another story: a pending one takes 交办, whatever was chosen for the last; no "承办：nan"
+    at.selectbox(key="handle_action").select("close")
+    at.text_area(key="handle_note").input("写给上一个事件的说明")
+    # (the seeded file is shared by this module: an earlier test may have closed the other story)
+    for other in [o for o in at.selectbox(key="handle_pick").options if "专利维权难" not in o][:1]:
+        at.selectbox(key="handle_pick").select(other).run()
+        assert at.selectbox(key="handle_action").value != "close" and at.text_area(key="handle_note").value == ""
+        assert not any("nan" in t.value for t in at.text)
     with Store(seeded, readonly=True) as s:
         last = handling.history(s, item)[-1]
     assert (last["action"], last["note"], last["link"]) == ("respond", "已约谈平台", "https://amr.ah.gov.cn/reply/1")

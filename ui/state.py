@@ -247,7 +247,7 @@ _CACHED = (item_counts, overview, daily_trend, top_sources, ip_type_breakdown, c
            province_breakdown, latest_negative, last_collection, filter_options, _item_list,
            item_detail, source_health, platform_breakdown, channel_breakdown, top_stories, story_daily,
            story_sources, own_reach, reposts_by, saved_views, handling_list, handling_summary, handling_history,
-           latest_alerts)
+           handling_units, latest_alerts)
 
 
 def data_version(db: str) -> tuple:

@@ -54,7 +54,8 @@ if chosen is None:
     st.stop()
 row = frame.set_index("story_id").loc[chosen]
 st.subheader(widgets.md_escape(row["title"] or "（无标题）"))
-st.text(f"当前状态：{row['state_label']}" + (f"，承办：{row['unit']}" if row["unit"] else "")
+unit_now = row["unit"] if isinstance(row["unit"], str) else ""     # pandas gives NaN for a story never assigned
+st.text(f"当前状态：{row['state_label']}" + (f"，承办：{unit_now}" if unit_now else "")
         + ("（已超期）" if row["overdue"] else ""))
 hist = state.handling_history(db, int(chosen), tick)
 if hist:
@@ -75,14 +76,18 @@ if not auth.can(user, "handle"):
     st.stop()
 # After a move the form starts over: what was typed for one story must not be sent with the next. Values
 # are set, not popped (a popped key comes back with what the browser still shows).
+# So does choosing another story (its allowed actions differ): the form shows only what this story takes.
 FORM_DEFAULTS = {"handle_unit": None, "handle_due": "24h", "handle_note": "", "handle_link": "", "handle_reason": ""}
-if st.session_state.pop("handle_reset", False):
-    st.session_state.update(FORM_DEFAULTS)
+if st.session_state.pop("handle_reset", False) or st.session_state.get("handle_for") != chosen:
+    st.session_state.update(FORM_DEFAULTS, handle_action=allowed[0] if allowed else None, handle_for=chosen)
+elif st.session_state.get("handle_action") not in allowed and allowed:
+    st.session_state["handle_action"] = allowed[0]     # the story moved on elsewhere since the form was drawn
 st.session_state.setdefault("handle_due", FORM_DEFAULTS["handle_due"])
 with st.form("handle_form"):
     action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key="handle_action")
     a, b = st.columns(2)
-    unit = a.selectbox("承办处室或城市（交办时必填）", state.handling_units(db, tick), index=None, key="handle_unit",
+    units = state.handling_units(db, tick)
+    unit = a.selectbox("承办处室或城市（交办时必填）", units, index=None, key="handle_unit",
                        accept_new_options=True, placeholder="选择，或直接输入单位名称")
     due = b.text_input("办理时限（交办时必填：24h、3d 或 YYYY-MM-DD HH:MM）", key="handle_due")
     note = st.text_area("回应情况 / 说明（回应时必填）", key="handle_note", max_chars=handling.MAX_NOTE)
@@ -90,8 +95,10 @@ with st.form("handle_form"):
     reason = st.text_input("理由（无需处置时必填）", key="handle_reason", max_chars=500)
     if st.form_submit_button("提交"):
         try:
+            if action == "assign":
+                handling.check_new_unit(handling.normalise_unit(unit), units)
             move = state.write_as(db, user, "handling.move", int(chosen),
-                                  {"action": action, "unit": unit or "", "due": due, "reason": reason},
+                                  handling.audit_detail(action, unit=unit or "", due=due, note=note, reason=reason),
                                   handling.transition, int(chosen), action, user.username, unit=unit or "", due=due,
                                   note=note, link=link, reason=reason)
         except handling.HandlingError as e:

@@ -86,7 +86,7 @@ with tab_manual:
     # After a save the form starts over for the next item (values set, not popped: a popped key comes back
     # with what the browser still shows); after a refusal the typed text stays for correcting.
     MANUAL_DEFAULTS = {"manual_url": "", "manual_title": "", "manual_text": "", "manual_time": "",
-                       "manual_source": "手工录入"}
+                       "manual_source": "手工录入", "manual_platform": next(iter(PLATFORMS))}
     if done := st.session_state.pop("manual_done", None):
         st.session_state.update(MANUAL_DEFAULTS)
         st.success(done["message"], icon=":material/check_circle:")
