@@ -83,6 +83,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if input("输入 yes 确认恢复：").strip().lower() != "yes":
             print("已取消", file=sys.stderr)
             return 2
+    # restore() reads the file back once more (about 1 s per 100 MB): it may have changed while the prompt waited
     restored, saved = backup.restore(source.path, s.db_path, folder, datetime.now(timezone.utc),
                                      actor=cli_actor(), progress=_progress("恢复"))
     if saved is not None:

@@ -42,6 +42,16 @@ _WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?i)(https?|ftps?|mailto|www)(?=\\[:.])")
 
 
+def start_form(defaults: Mapping[str, Any], over: bool = False) -> None:
+    """Call before a form's widgets exist. `over`: put every field back to its default (after a save, or when
+    the form now belongs to another record); otherwise only fill fields not yet set. Values are set, not
+    popped: a popped key comes back with what the browser still shows (seen in Chromium)."""
+    if over:
+        st.session_state.update(defaults)
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
 def md_escape(text: str) -> str:
     """Backslash-escape Markdown and HTML punctuation so a title shows exactly as written, with no live link."""
     escaped = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

@@ -70,14 +70,10 @@ st.caption(f"当前用户：{widgets.md_escape(user.label)}" + ("" if role else 
 widgets.show_message("cb_message")
 # After a case is created its form starts empty (cleared here, before the widgets exist), so a second
 # click cannot add the same case twice; after a refusal the typed text stays for correcting.
-NEW_CASE_KEYS = ("cb_n_title", "cb_n_ip", "cb_n_ch", "cb_n_auth", "cb_n_region", "cb_n_year", "cb_n_facts",
-                 "cb_n_outcome", "cb_n_sig", "cb_n_src")
-NEW_CASE_DEFAULTS = {"cb_n_ip": next(iter(IP_TYPES)), "cb_n_ch": next(iter(CHANNELS)),
-                     "cb_n_year": str(date.today().year)}
-if st.session_state.pop("cb_new_clear", False):
-    for k in NEW_CASE_KEYS:     # set, not popped: a popped key comes back with what the browser still shows
-        st.session_state[k] = NEW_CASE_DEFAULTS.get(k, "")
-st.session_state.setdefault("cb_n_year", NEW_CASE_DEFAULTS["cb_n_year"])
+NEW_CASE_DEFAULTS = {"cb_n_title": "", "cb_n_ip": next(iter(IP_TYPES)), "cb_n_ch": next(iter(CHANNELS)),
+                     "cb_n_auth": "", "cb_n_region": "", "cb_n_year": str(date.today().year), "cb_n_facts": "",
+                     "cb_n_outcome": "", "cb_n_sig": "", "cb_n_src": ""}
+widgets.start_form(NEW_CASE_DEFAULTS, over=st.session_state.pop("cb_new_clear", False))
 
 tab_list, tab_clues, tab_cov, tab_release = st.tabs(["案例库", "候选线索", "覆盖情况", "编发"])
 

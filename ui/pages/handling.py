@@ -74,15 +74,14 @@ allowed = [a for (s, a) in handling.MOVES if s == row["state"]]
 if not auth.can(user, "handle"):
     st.caption(widgets.refusal(user, "办理负面事件", "处置或管理员"))
     st.stop()
-# After a move the form starts over: what was typed for one story must not be sent with the next. Values
-# are set, not popped (a popped key comes back with what the browser still shows).
-# So does choosing another story (its allowed actions differ): the form shows only what this story takes.
-FORM_DEFAULTS = {"handle_unit": None, "handle_due": "24h", "handle_note": "", "handle_link": "", "handle_reason": ""}
-if st.session_state.pop("handle_reset", False) or st.session_state.get("handle_for") != chosen:
-    st.session_state.update(FORM_DEFAULTS, handle_action=allowed[0] if allowed else None, handle_for=chosen)
-elif st.session_state.get("handle_action") not in allowed and allowed:
+# After a move the form starts over: what was typed for one story must not be sent with the next. So does
+# choosing another story (its allowed actions differ): the form shows only what this story takes.
+FORM_DEFAULTS = {"handle_unit": None, "handle_due": "24h", "handle_note": "", "handle_link": "", "handle_reason": "",
+                 "handle_action": allowed[0] if allowed else None, "handle_for": chosen}
+over = st.session_state.pop("handle_reset", False) or st.session_state.get("handle_for") != chosen
+widgets.start_form(FORM_DEFAULTS, over=over)
+if not over and st.session_state.get("handle_action") not in allowed and allowed:
     st.session_state["handle_action"] = allowed[0]     # the story moved on elsewhere since the form was drawn
-st.session_state.setdefault("handle_due", FORM_DEFAULTS["handle_due"])
 with st.form("handle_form"):
     action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key="handle_action")
     a, b = st.columns(2)

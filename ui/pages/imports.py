@@ -83,16 +83,15 @@ with tab_file:
 
 with tab_manual:
     st.caption("把在其他地方看到的一条信息（如微信公众号文章、领导留言）录入系统，录入后与采集的信息一样研判和统计。")
-    # After a save the form starts over for the next item (values set, not popped: a popped key comes back
-    # with what the browser still shows); after a refusal the typed text stays for correcting.
+    # After a save the form starts over for the next item; after a refusal the typed text stays for correcting.
     MANUAL_DEFAULTS = {"manual_url": "", "manual_title": "", "manual_text": "", "manual_time": "",
                        "manual_source": "手工录入", "manual_platform": next(iter(PLATFORMS))}
-    if done := st.session_state.pop("manual_done", None):
-        st.session_state.update(MANUAL_DEFAULTS)
+    done = st.session_state.pop("manual_done", None)
+    widgets.start_form(MANUAL_DEFAULTS, over=bool(done))
+    if done:
         st.success(done["message"], icon=":material/check_circle:")
         for w in done["warnings"]:
             st.warning(widgets.md_escape(w), icon=":material/warning:")
-    st.session_state.setdefault("manual_source", MANUAL_DEFAULTS["manual_source"])
     with st.form("manual", clear_on_submit=False):
         url = st.text_input("链接（http:// 或 https://）", key="manual_url")
         title = st.text_input("标题", key="manual_title")
