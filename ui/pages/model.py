@@ -9,7 +9,7 @@ import streamlit as st
 
 from monitor import judging, notify, queries
 from sentiment.versions import VersionError
-from ui import auth, state, widgets
+from ui import auth, itemview, state, widgets
 
 FIGURES = {"n": "条数", "accuracy": "准确率", "precision": "负面精确率", "recall": "负面召回率", "f1": "负面 F1",
            "average_precision": "排序质量 AP", "polarity_macro_f1": "倾向宏 F1", "topic_accuracy": "话题准确率",
@@ -17,7 +17,7 @@ FIGURES = {"n": "条数", "accuracy": "准确率", "precision": "负面精确率
 SETS = {"heldout": "留出集（训练时未用）", "fresh": "新收集条目（从未用于训练）"}
 FIELDS = {"negative": "是否负面", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "是否相关",
           "confirmed": "负面处置交办确认"}
-VALUES = widgets.CORRECTION_VALUES
+VALUES = itemview.CORRECTION_VALUES
 CHANGE = {"better": "更好", "same": "持平", "worse": "更差"}
 VERDICT = {"better": ("当前模型比上一版更好。", "success"),
            "same": ("当前模型与上一版相当（差别在重新训练的正常波动之内）。", "info"),

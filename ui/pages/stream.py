@@ -2,7 +2,7 @@
 import streamlit as st
 
 from monitor.queries import beijing_today
-from ui import auth, state, widgets
+from ui import auth, itemview, state, widgets
 
 settings = state.settings()
 db = state.db_key(settings)
@@ -12,8 +12,8 @@ user = auth.page_user(state.store(db), settings)
 st.title("信息流")
 widgets.acting_as(user)
 widgets.show_flash()
-flt = widgets.filter_bar(state.filter_options(db, tick), beijing_today())
-widgets.saved_views_bar(db, flt, tick, user)
+flt = itemview.filter_bar(state.filter_options(db, tick), beijing_today())
+itemview.saved_views_bar(db, flt, tick, user)
 result = state.item_list(db, flt, tick)
 if result.error:
     st.error(f"检索式有误：{result.error}", icon=":material/error:")
@@ -26,10 +26,10 @@ if result.rows.empty:
         st.info("没有符合条件的信息。可以放宽时间范围或减少筛选条件。")
 else:
     widgets.item_table(result.rows, key="stream_table")
-    widgets.export_panel(db, flt)
-    chosen = widgets.item_picker(result.rows)
+    itemview.export_panel(db, flt)
+    chosen = itemview.item_picker(result.rows)
     if chosen is not None:
         detail = state.item_detail(db, chosen, tick)
-        widgets.item_detail(detail)
+        itemview.item_detail(detail)
         if detail is not None:
-            widgets.item_actions(db, detail, user)
+            itemview.item_actions(db, detail, user)
