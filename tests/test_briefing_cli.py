@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -17,6 +18,9 @@ from monitor.queries import beijing_today
 from monitor.store import Store
 from tests.test_briefing_build import seed
 
+# argparse's and the old messages' English wording; staff read Chinese only.
+_ENGLISH = re.compile(r"\b(error|not found|must|cannot|give|got|expected|invalid|required|unrecognized|folder|argument)\b",
+                      re.I)
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES_TOML = "".join(f'[[sources]]\nname = "{n}"\nurl = "https://{i}.example/feed"\n{extra}\n'
                        for i, (n, extra) in enumerate((("源甲", ""), ("源乙", ""), ("源丙", ""), ("本局网站", "own = true"))))
@@ -62,7 +66,8 @@ def test_bad_input_by_subprocess_is_one_line_exit_2_and_no_file(setup):
 def _bad(capsys, argv: list[str], needle: str, out: Path) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err, err
+    assert err.startswith("错误：") and err.count("\n") == 1 and needle in err, err
+    assert not _ENGLISH.search(err), err
     assert not out.exists()
 
 
@@ -77,18 +82,24 @@ def test_bad_inputs(setup, capsys):
     _bad(capsys, ["weekly", "--from", str(today), "--to", str(today + timedelta(days=3)), *common], "晚于今天", out)
     _bad(capsys, ["daily", "--date", str(today + timedelta(days=1)), *common], "晚于今天", out)
     _bad(capsys, ["daily", "--date", "2026-02-30", *common], "YYYY-MM-DD", out)
-    _bad(capsys, ["weekly", "--week", label, "--from", "2026-11-01", "--to", "2026-11-02", *common], "not both", out)
+    _bad(capsys, ["weekly", "--week", label, "--from", "2026-11-01", "--to", "2026-11-02", *common], "只能二选一", out)
     _bad(capsys, ["weekly", "--from", "2026-11-01", *common], "--to", out)
     _bad(capsys, ["weekly", "--week", label, "--db", str(tmp / "missing.db"), "--out", str(out)],
-         "database not found", out)
+         "数据库不存在", out)
     assert not (tmp / "missing.db").exists()
     _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out", str(tmp / "no" / "such" / "x.docx")],
-         "output folder does not exist", out)
-    _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out", str(tmp / "x.pdf")], ".docx", out)
+         "输出文件夹不存在", out)
+    _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out", str(tmp / "x.pdf")], "应以 .docx 结尾", out)
     (tmp / "edits.json").write_text('{"title": "x"}', encoding="utf-8")
-    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "edits.json")], "--edits", out)
-    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "nope.json")], "cannot read", out)
-    _bad(capsys, ["monthly", "--out", str(out)], "invalid choice", out)
+    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "edits.json")], "应为 JSON 对象", out)
+    _bad(capsys, ["weekly", "--week", label, *common, "--edits", str(tmp / "nope.json")], "无法读取 --edits 文件", out)
+    _bad(capsys, ["monthly", "--out", str(out)], "子命令不能是 'monthly'（可选：weekly、daily、template、list）", out)
+    # argparse's own refusals, in Chinese and on one line, exit 2 as before
+    _bad(capsys, ["daily", "--db", str(db)], "缺少必需的参数：--date、--out", out)
+    _bad(capsys, ["weekly", "--week", label, *common, "--bogus"], "无法识别的参数：--bogus", out)
+    _bad(capsys, ["weekly", "--week", label, "--db", str(db), "--out"], "参数 --out 后面需要一个值", out)
+    _bad(capsys, ["list", "--year", "abc"], "参数 --year 的值 'abc' 无效（应为整数）", out)
+    _bad(capsys, [], "缺少必需的参数：子命令", out)
 
 
 def test_edits_daily_series_and_reissue_keep_numbers(setup, capsys):
@@ -143,8 +154,30 @@ def test_output_that_cannot_be_written_takes_no_number(setup, capsys):
     blocked.mkdir()
     assert main(["daily", "--date", str(day), "--db", str(db), "--out", str(blocked)]) == 2
     err = capsys.readouterr().err
-    assert "no issue number taken" in err and len(err.strip().splitlines()) == 1
+    assert "未占用期号" in err and "文件夹" in err and len(err.strip().splitlines()) == 1
     with Store(db, readonly=True) as s:
         assert BriefingStore(s).find("daily", day, day) is None
     assert main(["template", "--out", str(blocked)]) == 2
-    assert "cannot write" in capsys.readouterr().err
+    assert "无法写入" in capsys.readouterr().err
+
+
+def test_help_and_warnings_are_chinese(setup, capsys, tmp_path):
+    tmp, db, label = setup
+    assert main(["weekly", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：python -m briefing weekly") and "选项：" in out and "显示本帮助并退出" in out
+    assert "show this help" not in out and "options:" not in out
+    assert main(["weekly", "--week", label, "--db", str(db), "--out", str(tmp_path / "w.docx"), "--no-record",
+                 "--sources", str(tmp_path / "missing.toml")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("警告：未能读取信息源配置") and "附录只列出本期运行过的信息源" in err
+
+
+def test_parser_translates_argparse_forms():
+    from briefing.cli_parser import translate
+    assert translate("the following arguments are required: --date, --out") == "缺少必需的参数：--date、--out"
+    assert translate("argument command: invalid choice: 'monthly' (choose from 'weekly', 'daily')",
+                     subcommand_dest="command") == "子命令不能是 'monthly'（可选：weekly、daily）"
+    assert translate("argument --year: invalid int value: 'abc'") == "参数 --year 的值 'abc' 无效（应为整数）"
+    assert translate("argument --x: not allowed with argument --y") == "参数 --x 不能与 --y 同时使用"
+    assert translate("something new") == "something new"      # an unknown form is shown, not lost

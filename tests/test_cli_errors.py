@@ -67,7 +67,7 @@ def test_a_folder_where_a_file_belongs_is_one_line(tmp_path, command):
     filled = [a.format(dir=folder, db=tmp_path / "o.db", out=tmp_path / "o.docx") for a in command]
     done = _run(*filled)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and "folder" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and ("folder" in done.stderr or "文件夹" in done.stderr)
     assert list(folder.iterdir()) == []
 
 
