@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from monitor.queries import MIN_DATE, QueryError, parse_day
 
 KINDS = ("weekly", "range", "daily")
-KIND_LABELS = {"weekly": "周报", "range": "专期", "daily": "日报"}
+KIND_LABELS = {"weekly": "周报", "range": "专报", "daily": "日报"}  # as the titles (build.TITLES) say
 # A longer span is a typing slip (2016 for 2026), and a daily trend over it is unreadable.
 MAX_DAYS = 366
 

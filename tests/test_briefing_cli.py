@@ -181,3 +181,18 @@ def test_parser_translates_argparse_forms():
     assert translate("argument --year: invalid int value: 'abc'") == "参数 --year 的值 'abc' 无效（应为整数）"
     assert translate("argument --x: not allowed with argument --y") == "参数 --x 不能与 --y 同时使用"
     assert translate("something new") == "something new"      # an unknown form is shown, not lost
+
+
+def test_list_names_a_range_briefing_as_its_title_does(setup, capsys):
+    """`list` calls an issued --from/--to briefing 专报, the word its title (知识产权舆情专报) uses."""
+    from briefing.build import TITLES
+    from briefing.period import KIND_LABELS
+    tmp, db, label = setup
+    start = week(label, beijing_today()).start
+    assert main(["weekly", "--from", str(start), "--to", str(start + timedelta(days=2)), "--db", str(db),
+                 "--out", str(tmp / "range.docx")]) == 0
+    capsys.readouterr()
+    assert main(["list", "--db", str(db)]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if str(start + timedelta(days=2)) in x]
+    assert lines and lines[0].startswith("专报 ") and "专期" not in lines[0]
+    assert all(TITLES[k].endswith(KIND_LABELS[k]) for k in TITLES)
