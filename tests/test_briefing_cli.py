@@ -193,6 +193,6 @@ def test_list_names_a_range_briefing_as_its_title_does(setup, capsys):
                  "--out", str(tmp / "range.docx")]) == 0
     capsys.readouterr()
     assert main(["list", "--db", str(db)]) == 0
-    lines = [x for x in capsys.readouterr().out.splitlines() if str(start + timedelta(days=2)) in x]
+    lines = [x for x in capsys.readouterr().out.splitlines() if f"{start}~{start + timedelta(days=2)}" in x]
     assert lines and lines[0].startswith("专报 ") and "专期" not in lines[0]
     assert all(TITLES[k].endswith(KIND_LABELS[k]) for k in TITLES)
