@@ -271,6 +271,7 @@ def render(data: BriefingData, template: str | Path | None = TEMPLATE) -> bytes:
     """The briefing as .docx bytes."""
     use = Path(template) if template and Path(template).exists() else None
     doc = OfficialDocument(template=use)
+    doc.properties(title=f"{data.title} {data.issue_label}", author=data.unit)  # File → Info in Word
     _header(doc, data)
     if data.period.kind == "daily":
         _overview(doc, data, "一、舆情概况")

@@ -12,6 +12,11 @@ theme-font attributes are removed, and the document language is zh-CN.
     doc.signature("安徽省知识产权局", "2026年4月26日")
     doc.save("out.docx")
 
+The file's properties (File → Info in Word) say what the document is: its title (the first
+`title()`, unless `properties()` says otherwise), its author (the issuer of `signature()`, or the
+unit given to `properties()`; empty otherwise), and when it was made. Nothing of python-docx's own
+template — author "python-docx", a 2013 date, its blank thumbnail — reaches the file.
+
 With `template=` the styles and page setup come from a .docx staff restyled in
 Word; runs then take their East-Asian font from their paragraph's style.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import docx
@@ -98,6 +104,11 @@ class OfficialDocument:
         if not self.from_template:
             self._setup_page_numbers()
         self._header_text = ""
+        self._created = datetime.now(timezone.utc).replace(microsecond=0)
+        self._title: str | None = None
+        self._author: str | None = None
+        self._auto_title = ""
+        self._auto_author = ""
 
     # -- setup ---------------------------------------------------------------
     def _setup_page(self) -> None:
@@ -305,6 +316,8 @@ class OfficialDocument:
                 p.add_run().add_break()
                 set_run_font(p.runs[-1], self.style_font("Title"))
             self._run(p, line)
+        if not self._auto_title:
+            self._auto_title = "".join(line.strip() for line in text.split("\n"))
         return p
 
     def subtitle(self, text: str):
@@ -333,7 +346,8 @@ class OfficialDocument:
         return self._para("Normal", text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
 
     def signature(self, issuer: str, date: str):
-        """Issuing body and date at the right, after one blank line."""
+        """Issuing body and date at the right, after one blank line; the issuer is the file's author."""
+        self._auto_author = self._auto_author or issuer.strip()
         self.paragraph("", indent=False)
         a = self.right(issuer)
         a.paragraph_format.right_indent = F.SIZE_3 * 2
@@ -387,7 +401,32 @@ class OfficialDocument:
         return t
 
     # -- output --------------------------------------------------------------
+    def properties(self, *, title: str | None = None, author: str | None = None) -> None:
+        """The title and author the file's properties show (default: the first title, the signature's issuer)."""
+        if title is not None:
+            self._title = title
+        if author is not None:
+            self._author = author
+
+    def _write_properties(self) -> None:
+        cp = self.document.core_properties
+        title = self._title if self._title is not None else self._auto_title
+        author = self._author if self._author is not None else self._auto_author
+        cp.title = _XML_INVALID.sub("", title)[:255]
+        cp.author = cp.last_modified_by = _XML_INVALID.sub("", author)[:255]
+        cp.comments = cp.subject = cp.keywords = cp.category = ""
+        cp.revision = 1
+        cp.language = F.LANG_EAST_ASIA
+        # python-docx writes these as UTC ("…Z") without converting: give it UTC.
+        cp.created = self._created.replace(tzinfo=None)
+        cp.modified = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+        package = self.document.part.package
+        for rid, rel in list(package.rels.items()):  # python-docx's template carries a blank page as thumbnail
+            if rel.reltype.endswith("/metadata/thumbnail"):
+                del package.rels[rid]
+
     def to_bytes(self) -> bytes:
+        self._write_properties()
         buf = io.BytesIO()
         self.document.save(buf)
         return buf.getvalue()

@@ -169,3 +169,10 @@ def test_renders_to_pdf_and_png_with_visible_pages(weekly, tmp_path):
     if shutil.which("pdffonts"):
         listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, timeout=60).stdout
         assert "CJK" in listed  # Chinese glyphs came from a CJK face, not boxes
+
+
+def test_file_properties_name_the_briefing_and_its_unit(weekly):
+    data, _, _, d = weekly
+    cp = d.core_properties
+    assert cp.title == "知识产权舆情周报 2026年第7期" and cp.author == data.unit == "安徽省知识产权局"
+    assert cp.created.year >= 2026 and "python-docx" not in (cp.comments or "")

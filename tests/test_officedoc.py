@@ -123,3 +123,26 @@ def test_template_styles_are_respected(tmp_path):
     assert [p.text for p in d.paragraphs] == ["新标题"]
     assert _ea(d.paragraphs[0].runs[0]._element.rPr) == "华文中宋"
     assert round(d.sections[0].top_margin.mm) == 37
+
+
+def test_file_properties_describe_the_document_not_python_docx(tmp_path):
+    """Word's File → Info: the document's own title and issuer, made now; nothing from python-docx's template."""
+    from datetime import datetime, timedelta, timezone
+    import zipfile
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    path = tmp_path / "a.docx"
+    _sample(path)
+    cp = docx.Document(str(path)).core_properties
+    assert cp.title == "安徽省知识产权舆情周报" and cp.author == "安徽省知识产权局"
+    assert "python-docx" not in f"{cp.author}{cp.comments}{cp.last_modified_by}{cp.subject}{cp.keywords}"
+    for when in (cp.created.replace(tzinfo=timezone.utc), cp.modified.replace(tzinfo=timezone.utc)):
+        assert before - timedelta(seconds=1) <= when <= before + timedelta(minutes=5)
+    assert not any("thumbnail" in n for n in zipfile.ZipFile(path).namelist())
+    # without a title or signature the properties stay empty; properties() overrides both
+    doc = OfficialDocument()
+    doc.paragraph("正文")
+    blank = docx.Document(str(doc.save(tmp_path / "b.docx"))).core_properties
+    assert (blank.title, blank.author) == ("", "")
+    doc.properties(title="另一个标题", author="合肥市市场监督管理局")
+    named = docx.Document(str(doc.save(tmp_path / "c.docx"))).core_properties
+    assert (named.title, named.author) == ("另一个标题", "合肥市市场监督管理局")
