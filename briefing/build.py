@@ -44,8 +44,13 @@ CALENDAR = (
     (11, 11, "“双11”电商促销：关注网络售假、商标侵权信息"),
 )
 TOP_STORIES = {"weekly": 10, "range": 10, "daily": 8}
+# A 热点事件 was reported more than once (a single report is not "hot", however relevant).
+HOT_MIN_ITEMS = 2
+# Stories whose topic is looked up one by one when period_items carries no topic column.
+TOPIC_LOOKUPS = 100
 MAX_LISTED = 30
 GIST_CHARS = 80
+LABEL_CHARS = 30
 # What XML 1.0 cannot hold at all: C0 controls other than tab/newline/CR, U+FFFE/U+FFFF and lone
 # surrogates. Everything else staff type reaches the document unchanged.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -150,6 +155,29 @@ def story_key(title: str) -> str:
     return _NON_WORD.sub("", t).lower()[:40]
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+_CLAUSE_END = re.compile(r"[，,、：:\s]")
+_QUOTES = str.maketrans({"“": "『", "”": "』", "‘": "『", "’": "』", "「": "『", "」": "』", '"': None, "'": None})
+
+
+def event_label(title: str, limit: int = LABEL_CHARS) -> str:
+    """A short name for a story in running text: 「芜湖企业反映专利维权难」.
+
+    Untitled items carry their first sentence as title; the label keeps the first sentence, cut at a
+    clause boundary (else at `limit` characters, with "…"), drops a trailing " - 来源", and turns quotes
+    inside it into 『』 so that the 「」 around it nest cleanly.
+    """
+    t = " ".join(str(title or "").split())
+    t = (_TITLE_SUFFIX.sub("", t) or t).translate(_QUOTES).strip()
+    m = _SENTENCE_END.search(t)
+    if m and m.start() >= 4:
+        t = t[:m.start()]
+    if len(t) > limit:
+        cuts = [c.start() for c in _CLAUSE_END.finditer(t, 0, limit + 1) if c.start() >= 8]
+        t = t[:cuts[-1]].rstrip() + "…" if cuts else t[:limit] + "…"
+    return f"「{t.strip('。.，,、；; ')}」" if t else "「（无标题）」"
+
+
 def gist(text: str, title: str) -> str:
     t = " ".join(str(text or "").split()) or " ".join(str(title or "").split())
     return t if len(t) <= GIST_CHARS else t[:GIST_CHARS] + "…"
@@ -220,19 +248,97 @@ def with_handling(store: Store, stories: list[Story]) -> list[Story]:
     return out
 
 
+def _story_topics(store: Store | None, items: pd.DataFrame, ranked: pd.DataFrame) -> list[str | None]:
+    """Each ranked story's topic: "ip" when any of its items is about IP, "off" when all are off-topic,
+    None when unknown. Read from a `topic` column of `items` when period_items has one; otherwise
+    from the story's first item (reposts share it), one look-up per story."""
+    if ranked.empty:
+        return []
+    if "topic" in items.columns:
+        topic = items["topic"].to_numpy()
+        keys = _story_keys(items).to_numpy()
+        by_key: dict[str, set] = {}
+        for k, t in zip(keys, topic):
+            by_key.setdefault(k, set()).add(t)
+        return ["ip" if "ip" in by_key[k] else "off" if by_key[k] == {"off"} else None for k in ranked["key"]]
+    if store is None:
+        return [None] * len(ranked)
+    out = []
+    for first in ranked["first"]:
+        detail = queries.item_detail(store, int(items.iloc[int(first)]["id"])) or {}
+        out.append(detail.get("topic"))
+    return out
+
+
+def hot_stories(items: pd.DataFrame, ranked: pd.DataFrame, limit: int,
+                store: Store | None = None) -> tuple[pd.DataFrame, int]:
+    """The 热点事件 rows of `ranked`: stories reported at least HOT_MIN_ITEMS times that are not off-topic,
+    those about IP first, each group by reach as ranked. Returns (the first `limit` rows, how many qualify
+    among the stories looked at)."""
+    cand = ranked[ranked["items"] >= HOT_MIN_ITEMS]
+    if cand.empty:
+        return cand, 0
+    looked = cand.head(max(limit, TOPIC_LOOKUPS)) if "topic" not in items.columns else cand
+    topics = _story_topics(store, items, looked)
+    ip = [i for i, t in enumerate(topics) if t == "ip"]
+    unknown = [i for i, t in enumerate(topics) if t is None]
+    keep = ip + unknown
+    qualified = len(keep) + (len(cand) - len(looked))
+    return looked.iloc[keep[:limit]].reset_index(drop=True), qualified
+
+
+def handling_summary(store: Store, items: pd.DataFrame, neg: pd.DataFrame,
+                     now: datetime | None = None) -> dict[str, Any]:
+    """The handling of exactly the negative stories the section counts (`neg`, rows of `rank_stories`):
+    stories per state (untouched ones are 待研判), overdue now, median hours from first publication
+    to the first 交办 and from 交办 to the first 回应."""
+    now = queries.beijing_now(now)
+    counts = {k: 0 for k in handling.STATES}
+    unknown = overdue = 0
+    to_assign: list[float] = []
+    to_respond: list[float] = []
+    for sid, first in zip(neg["story_id"], neg["first"]):
+        if sid is None:
+            unknown += 1
+            continue
+        row = handling_store.current(store, int(sid)) or {}
+        state = row.get("state") or "pending"
+        counts[state] = counts.get(state, 0) + 1
+        overdue += handling.is_overdue(state, row.get("due_at"), now)
+        if not row:
+            continue
+        events = handling_store.history(store, int(sid))
+        assigned = next((e["at"] for e in events if e["action"] == "assign"), None)
+        responded = next((e["at"] for e in events if e["action"] == "respond"), None)
+        published = items.iloc[int(first)]["published_at"].to_pydatetime()
+        if assigned:
+            to_assign.append((datetime.fromisoformat(assigned) - published).total_seconds() / 3600)
+            if responded:
+                to_respond.append((datetime.fromisoformat(responded) - datetime.fromisoformat(assigned))
+                                  .total_seconds() / 3600)
+    median = (lambda xs: round(float(pd.Series(xs).median()), 1) if xs else None)
+    return {"stories": len(neg), "by_state": counts, "unknown": unknown, "overdue": overdue,
+            "median_hours_to_assign": median([x for x in to_assign if x >= 0]),
+            "median_hours_to_respond": median(to_respond)}
+
+
 def handling_line(summary: dict[str, Any]) -> str:
-    """One sentence on the handling of negative stories first seen in the period."""
+    """One sentence on the handling of the negative events the section counts (same number, same events)."""
     if not summary["stories"]:
-        return "本期没有新发现的负面事件进入处置流程。"
-    parts = "、".join(f"{label}{summary['by_state'].get(k, 0)}个" for k, label in handling.STATES.items()
-                     if summary["by_state"].get(k))
-    line = f"本期新发现的负面事件{summary['stories']}个，其中{parts}"
+        return "本期没有涉及负面的事件，无处置情况可报。"
+    parts = [f"{label}{summary['by_state'].get(k, 0)}个" for k, label in handling.STATES.items()
+             if summary["by_state"].get(k)]
+    if summary.get("unknown"):
+        parts.append(f"无处置记录可查{summary['unknown']}个")
+    line = f"处置情况：上述{summary['stories']}个事件中，{'、'.join(parts)}"
     if summary["overdue"]:
         line += f"；超过办理时限未回应{summary['overdue']}个"
-    times = [(summary["median_hours_to_assign"], "交办"), (summary["median_hours_to_respond"], "回应")]
-    took = "，".join(f"从发现到{w}中位用时{h}小时" if w == "交办" else f"从交办到{w}中位用时{h}小时"
-                    for h, w in times if h is not None)
-    return line + (f"；{took}" if took else "") + "。"
+    took = []
+    if summary["median_hours_to_assign"] is not None:
+        took.append(f"从首发到交办中位用时{summary['median_hours_to_assign']}小时")
+    if summary["median_hours_to_respond"] is not None:
+        took.append(f"从交办到回应中位用时{summary['median_hours_to_respond']}小时")
+    return line + (f"；{'，'.join(took)}" if took else "") + "。"
 
 
 def own_releases(store: Store, own: tuple[str, ...], period: Period) -> list[Story]:
@@ -323,7 +429,9 @@ def _overview_facts(ov: dict, n_stories: int, negatives_total: int, period: Peri
     prev = PREVIOUS[period.kind]
     total, neg = ov["total"], ov["negative"]
     if total == 0:
-        lines = [f"本期（{period.describe()}）未监测到知识产权相关舆情信息；{prev}监测到{ov['previous_total']}条。"]
+        before = (f"{prev}也未监测到" if not ov["previous_total"]
+                  else f"{prev}监测到{ov['previous_total']}条")
+        lines = [f"本期（{period.describe()}）未监测到知识产权相关舆情信息，{before}。"]
         if not cov.complete:
             lines.append("本期采集不完整（见附：采集情况），“无信息”不代表没有相关舆情。")
         return lines
@@ -338,6 +446,20 @@ def _overview_facts(ov: dict, n_stories: int, negatives_total: int, period: Peri
     if not cov.complete:
         lines.append("本期采集不完整（见附：采集情况），以上数字仅反映已采集的信息。")
     return lines
+
+
+def _stories_fact(ranked: pd.DataFrame, stories: list[Story], qualified: int) -> str:
+    """The sentence above the 热点事件 list, or in its place when no event qualifies."""
+    if ranked.empty:
+        return "本期未监测到相关信息，无热点事件。"
+    if not stories:
+        reposted = int((ranked["items"] >= HOT_MIN_ITEMS).sum())
+        why = (f"{len(ranked)}个事件均只有1条报道" if not reposted
+               else f"{reposted}个有转载的事件均与知识产权无关，不列入")
+        return f"本期无转载量较大的事件（{why}）。"
+    more = f"，列出前{len(stories)}个" if qualified > len(stories) else ""
+    return (f"本期报道{HOT_MIN_ITEMS}条及以上的知识产权相关事件{qualified}个{more}，"
+            f"按报道量排列，与知识产权直接相关的在前。")
 
 
 def _summary_draft(ov: dict, cov: Coverage, period: Period) -> str:
@@ -426,14 +548,20 @@ def _assessment_draft(ov: dict, negatives_total: int, ip_types: pd.DataFrame, ow
     return "\n".join(lines)
 
 
-def _outlook_draft(period: Period, negatives: list[Story], dates: list[tuple[date, str]]) -> str:
+def _outlook_draft(period: Period, negatives: list[Story], dates: list[tuple[date, str]],
+                   hot: list[Story], total: int) -> str:
     lines = [f"{cn_date(d, omit_year=True)}：{note}。" for d, note in dates]
     follow = [s for s in negatives if s.handling not in ("已办结", "无需处置")][:3]
     if follow:
-        lines.append("持续关注：" + "；".join(f"“{s.title}”" for s in follow) + "的后续发展。")
-    if not lines:
-        lines.append("下期无固定宣传节点，建议保持日常监测，关注本期热点事件的后续发展。")
-    return "\n".join(lines)
+        lines.append("持续关注" + "、".join(event_label(s.title) for s in follow) + "等负面事件的后续发展。")
+    if lines:
+        return "\n".join(lines)
+    if hot:
+        return ("下期无固定宣传节点，建议保持日常监测，关注" + "、".join(event_label(s.title) for s in hot[:2])
+                + "等本期热点事件的后续发展。")
+    if total:
+        return "下期无固定宣传节点，本期也未出现转载量较大的事件和待处置的负面事件，建议保持日常监测。"
+    return "下期无固定宣传节点。本期未监测到相关信息，建议保持日常监测，并核实各信息源采集是否正常。"
 
 
 # -- the build -----------------------------------------------------------------------
@@ -461,7 +589,8 @@ def build(store: Store, period: Period, *, sources: Iterable[Any] | None = None,
     specs = list(sources or [])
 
     ranked = rank_stories(items)
-    stories = stories_from(items, ranked.head(TOP_STORIES[period.kind]), store)
+    hot, hot_total = hot_stories(items, ranked, TOP_STORIES[period.kind], store)
+    stories = stories_from(items, hot, store)
     neg = ranked[ranked["negative_items"] > 0].sort_values(["negative_items", "first"], ascending=[False, True],
                                                            kind="stable")
     negatives_total = len(neg)
@@ -469,16 +598,20 @@ def build(store: Store, period: Period, *, sources: Iterable[Any] | None = None,
     own_names = tuple(sorted(str(_spec(s, "name", "")) for s in specs if _spec(s, "own", False)))
     own = own_releases(store, own_names, period)
     cov = coverage(runs, per_source, specs)
-    handled = handling.summary(store, queries.day_start(start), queries.day_start(last + timedelta(days=1)), now)
+    # Handling figures for the same negative events the section lists and counts (by publication in
+    # the period). handling.summary counts stories first *collected* in the period instead, a different
+    # set (a backfill or the sample data makes them far apart), so it is not used here.
+    handled = handling_summary(store, items, neg, now)
 
     facts = {"overview": _overview_facts(ov, len(ranked), negatives_total, period, cov),
-             "handling": [handling_line(handled)]}
+             "handling": [handling_line(handled)],
+             "stories": [_stories_fact(ranked, stories, hot_total)]}
     facts |= _stats_facts(ov["total"], trend, platforms, per_source, cities, ip_types, period.kind == "daily")
     dates = upcoming(period.end, period.days + 30)
     drafts = {
         "summary": _summary_draft(ov, cov, period),
         "assessment": _assessment_draft(ov, negatives_total, ip_types, own, bool(own_names), cov),
-        "outlook": _outlook_draft(period, negatives, dates),
+        "outlook": _outlook_draft(period, negatives, dates, stories, ov["total"]),
     }
     data = BriefingData(
         period=period, unit=unit, compiled_on=now.date(), number=number, overview=ov, trend=trend,

@@ -167,9 +167,11 @@ def _when(story: Story) -> str:
 def _stories(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
     doc.heading(heading)
     if not data.stories:
-        doc.paragraph("本期未监测到相关信息，无热点事件。")
+        for line in data.facts["stories"]:
+            doc.paragraph(line)
         return
-    doc.paragraph(f"按报道量排列前{len(data.stories)}个事件（{data.story_method}）。")
+    for line in data.facts["stories"]:
+        doc.paragraph(line[:-1] + f"（{data.story_method}）。" if line.endswith("。") else line)
     for i, s in enumerate(data.stories, 1):
         doc.heading(f"（{cn_index(i)}）{s.title}", 2)
         doc.labelled("【传播】", f"报道{s.items}条，来源{s.sources}个；首发：{s.first_source}，{_when(s)}。")
@@ -192,8 +194,8 @@ def _negatives(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
         return
     shown = len(data.negatives)
     more = f"，列出负面信息最多的{shown}个" if data.negatives_total > shown else ""
-    doc.paragraph(f"本期涉及负面的事件{data.negatives_total}个{more}。处置状态和责任单位取自负面处置记录，"
-                  "尚未处置的为“待研判”。")
+    doc.paragraph(f"本期涉及负面的事件{data.negatives_total}个（按首发时间计入本期）{more}。处置状态和责任单位"
+                  "取自负面处置记录，尚未处置的为“待研判”。")
     for line in data.facts["handling"]:
         doc.paragraph(line)
     # Up to 30 tall rows: rows may split across pages (kept whole, each pushed the next to a new page and

@@ -5,6 +5,7 @@ the briefing is checked to say what the dashboard shows for the same days.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -149,8 +150,10 @@ def test_stories_are_the_hot_event_ranking(store):
     now = at(WEEK + timedelta(days=9), 10)
     data = B.build(store, week("2026-W46", now.date()), sources=SOURCES, now=now)
     top = story_store.top_stories(store, at(WEEK, 0), at(WEEK + timedelta(days=7), 0), limit=10)
+    top = top[top["items"] >= 2]  # a single report is no 热点事件
     assert [(s.story_id, s.items, s.sources) for s in data.stories] == \
         list(zip(top["story_id"], top["items"], top["outlets"]))
+    assert len(data.stories) == 3 and "本期报道2条及以上的知识产权相关事件3个" in data.facts["stories"][0]
     first = data.stories[0]
     assert first.items == 3 and first.first_source in ("源甲", OWN)
     # The negative story was assigned in the handling loop: its state and unit are reported.
@@ -159,7 +162,8 @@ def test_stories_are_the_hot_event_ranking(store):
     xss = next(s for s in data.negatives if s.title == XSS)
     assert xss.handling == "待研判" and xss.unit == ""
     assert data.negatives_total == 2
-    assert "已交办1个" in data.facts["handling"][0]
+    assert data.facts["handling"][0] == ("处置情况：上述2个事件中，待研判1个、已交办1个；超过办理时限未回应1个；"
+                                         "从首发到交办中位用时2.0小时。")
 
 
 def test_own_publicity_and_cases(store):
@@ -298,3 +302,90 @@ def test_tones_add_up_and_negative_means_flagged(tmp_path, monkeypatch):
     assert ov["polarity"] == {"positive": 1, "neutral": 1, "negative": 1}
     assert "正面1条，中性1条，负面1条" in data.facts["overview"][0]
     assert data.drafts["assessment"].startswith(f"一是对本期{data.negatives_total}个负面事件")
+
+
+def _store_with(path: Path, rows) -> Path:
+    """rows: (title, text, [sources], Judgement, published, fetched)."""
+    with Store(path) as s:
+        s.add_items([(Item(source=src, url=f"https://news.example/{n}/{k}", title=t, text=text, published_at=pub,
+                           fetched_at=got), j)
+                     for n, (t, text, srcs, j, pub, got) in enumerate(rows) for k, src in enumerate(srcs)])
+    return path
+
+
+def test_hot_events_are_reported_more_than_once_and_about_ip(tmp_path):
+    """Ten single reports are no 热点事件; an off-topic story does not become one by being reposted."""
+    when = at(WEEK + timedelta(days=1), 9)
+    off = Judgement(negative=False, p_negative=0.05, polarity="neutral", topic="off")
+    topics = ("商标注册", "专利导航", "地理标志", "版权登记", "集成电路布图", "植物新品种", "商业秘密", "海关保护",
+              "质押融资", "数据知识产权")
+    singles = [(f"{t}工作动态", f"{city}开展{t}相关工作，第{n}次。", ["源甲"], judgement("neutral"), when, when)
+               for n, (t, city) in enumerate(zip(topics, queries.ANHUI_CITIES))]
+    reposted_off = [("某地暴雨致交通中断 市民抱怨排水不畅", "某地昨夜突降暴雨，多条道路积水严重，交通一度中断，市民抱怨"
+                     "城市排水系统不畅，有关部门已组织抢险排涝。", ["源甲", "源乙", "源丙"], off, when, when)]
+    now = at(WEEK + timedelta(days=9), 10)
+    with Store(_store_with(tmp_path / "a.db", singles + reposted_off), readonly=True) as s:
+        data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
+    assert data.stories == []
+    assert data.facts["stories"] == ["本期无转载量较大的事件（1个有转载的事件均与知识产权无关，不列入）。"]
+    assert "热点事件的后续发展" not in data.drafts["outlook"]
+    with Store(_store_with(tmp_path / "b.db", singles), readonly=True) as s:
+        data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
+    assert data.stories == [] and data.facts["stories"] == ["本期无转载量较大的事件（10个事件均只有1条报道）。"]
+    ip_twice = [("合肥查处商标侵权案件", "合肥市市场监管局近日集中查处商标侵权案件十二起，涉案商品三千余件，"
+                 "有力震慑了侵权违法行为。", ["源甲", "源乙"], judgement("positive"), when, when)]
+    with Store(_store_with(tmp_path / "c.db", singles + reposted_off + ip_twice), readonly=True) as s:
+        data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
+    assert [(x.title, x.items) for x in data.stories] == [("合肥查处商标侵权案件", 2)]
+
+
+def test_outlook_names_events_with_short_clean_labels(tmp_path):
+    """Untitled items carry their first sentence as title: the outlook quotes a short label, no nested “”."""
+    when = at(WEEK + timedelta(days=1), 9)
+    rows = [("傍“老”啃“老”不斷 老字号又有新煩惱", "老字号遭侵权。", ["源甲"], judgement("negative"), when, when),
+            ("受新冠肺炎疫情影响,无论是课业辅导、考试辅导、升学辅导还是继续教育,众多教育机构都将课程搬到线上。",
+             "盗版网课猖獗。", ["源乙"], judgement("negative"), when, when)]
+    now = at(WEEK + timedelta(days=9), 10)
+    with Store(_store_with(tmp_path / "o.db", rows), readonly=True) as s:
+        outlook = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now).drafts["outlook"]
+    line = next(x for x in outlook.splitlines() if x.startswith("持续关注"))
+    assert "「傍『老』啃『老』不斷 老字号又有新煩惱」" in line
+    assert "「受新冠肺炎疫情影响,无论是课业辅导、考试辅导…」" in line
+    assert "“" not in line and "。”" not in line
+    assert all(len(label) <= B.LABEL_CHARS + 3 for label in re.findall(r"「[^」]*」", line))
+
+
+def test_event_label():
+    assert B.event_label("合肥查处商标侵权案 - 人民网") == "「合肥查处商标侵权案」"
+    assert B.event_label("老字号,承載着一座城市的記憶。電商時代") == "「老字号,承載着一座城市的記憶」"
+    assert B.event_label("x" * 50) == "「" + "x" * 30 + "…」"
+    assert B.event_label("") == "「（无标题）」"
+
+
+def test_empty_period_and_empty_previous_period_read_naturally(store):
+    now = at(WEEK + timedelta(days=9), 10)
+    data = B.build(store, week("2026-W30", now.date()), sources=SOURCES, now=now)
+    assert data.facts["overview"][0].endswith("未监测到知识产权相关舆情信息，上周也未监测到。")
+    assert "0条" not in data.facts["overview"][0]
+    assert "热点事件" not in data.drafts["outlook"] and "本期未监测到相关信息" in data.drafts["outlook"]
+    after = B.build(store, week("2026-W47", date(2026, 12, 1)), sources=SOURCES, now=at(date(2026, 12, 1), 10))
+    assert after.facts["overview"][0].endswith("未监测到知识产权相关舆情信息，上周监测到11条。")
+
+
+def test_handling_figures_cover_the_negative_events_the_section_counts(tmp_path):
+    """四、负面舆情及处置 counts events by publication in the period; its handling sentence speaks of the
+    same events. Collection time does not matter: a backfill of last month's items collected this week,
+    and this week's items collected only later (the sample data), must not make the two disagree."""
+    in_week, later = at(WEEK + timedelta(days=1), 9), at(WEEK + timedelta(days=20), 9)
+    old, collected_in_week = at(WEEK - timedelta(days=30), 9), at(WEEK + timedelta(days=2), 9)
+    rows = [("芜湖企业反映专利维权难、周期长", "多家芜湖企业反映专利侵权诉讼周期长、举证难、赔偿低。", ["源甲"],
+             judgement("negative"), in_week, later),
+            ("网络盗版课程泛滥 平台处理不及时", "有网友反映网络盗版课程泛滥，平台处理不及时。", ["源乙"],
+             judgement("negative"), in_week, later)]
+    backfill = [(f"上月的负面报道{n}：{t}", f"上月{t}，群众反映强烈。", ["源丙"], judgement("negative"), old,
+                 collected_in_week) for n, t in enumerate(("假冒商标泛滥", "专利代理诈骗", "盗版图书横行"))]
+    now = at(WEEK + timedelta(days=21), 10)
+    with Store(_store_with(tmp_path / "o.db", rows + backfill), readonly=True) as s:
+        data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
+    assert data.negatives_total == 2
+    assert data.facts["handling"] == ["处置情况：上述2个事件中，待研判2个。"]
