@@ -159,9 +159,14 @@ def _stats(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
     picture(doc, charts.to_png(charts.bar_chart(types, "ip_type", "知识产权类型分布", "类型")))
 
 
-def _when(story: Story) -> str:
+def _when(story: Story, sep: str = " ") -> str:
     t = story.first_at
-    return f"{t.month}月{t.day}日 {t:%H:%M}"
+    return f"{t.month}月{t.day}日{sep}{t:%H:%M}"
+
+
+def _source_when(story: Story) -> str:
+    """A table cell: the source, then the date and the time on lines of their own."""
+    return "\n".join((story.first_source, _when(story, "\n")))
 
 
 def _stories(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
@@ -179,6 +184,19 @@ def _stories(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
 
 
 TABLE_GIST_CHARS = 40
+
+# Column widths in mm over the 156 mm text width. Table text is 4号 (14 pt: a Chinese character is 4.94 mm,
+# a digit 2.47 mm) and a cell loses 3.81 mm to its margins, so a column of n characters needs
+# 4.94·n + 3.81 mm: 序号 and two-character header lines 15, four characters (无需处置, 处置状态) 25,
+# a date line "11月27日" 24, a twelve-letter domain 31 (Times New Roman; LibreOffice without it substitutes
+# the wider DejaVu Serif: ten letters). Headers too long for their column are set on two
+# lines at a word boundary instead of wrapping wherever the width runs out; the event text takes the rest.
+NEGATIVE_HEADER = ["序号", "事件及摘要", "首发来源\n及时间", "负面\n条数", "处置状态\n责任单位"]
+NEGATIVE_WIDTHS = [15, 70, 31, 15, 25]
+OWN_HEADER = ["序号", "发布信息", "发布渠道\n及时间", "转载量\n（条）", "转载来源\n（个）"]
+OWN_WIDTHS = [15, 65, 31, 20, 25]
+RUNS_HEADER = ["信息源", "状态", "运行\n次数", "失败\n次数", "本期信息\n（条）", "最近错误"]
+RUNS_WIDTHS = [30, 29, 17, 17, 25, 38]
 
 
 def _short(gist: str) -> str:
@@ -200,11 +218,11 @@ def _negatives(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
         doc.paragraph(line)
     # Up to 30 tall rows: rows may split across pages (kept whole, each pushed the next to a new page and
     # left pages half blank), the event column gets most of the width, and the gist is shorter than the
-    # 热点事件 section prints.
-    table(doc, ["序号", "事件及摘要", "首发来源及时间", "负面条数", "处置状态", "责任单位"],
-          [[i, f"{s.title}\n{_short(s.gist)}", f"{s.first_source}\n{_when(s)}", s.negative_items,
-            s.handling or "未记录", s.unit or "—"] for i, s in enumerate(data.negatives, 1)],
-          [9, 80, 25, 12, 16, 14], left=(1,), split_rows=True)
+    # 热点事件 section prints. Widths (see NEGATIVE_WIDTHS): numbers, headers and states fit on their lines.
+    table(doc, NEGATIVE_HEADER,
+          [[i, f"{s.title}\n{_short(s.gist)}", _source_when(s), s.negative_items,
+            "\n".join(x for x in (s.handling or "未记录", s.unit) if x)] for i, s in enumerate(data.negatives, 1)],
+          NEGATIVE_WIDTHS, left=(1,), split_rows=True)
 
 
 def _publicity(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
@@ -220,9 +238,8 @@ def _publicity(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
         return
     reach = sum(s.items - 1 for s in data.own)
     doc.paragraph(f"本局自有渠道发布信息{len(data.own)}条，被其他来源转载{reach}次。")
-    table(doc, ["序号", "发布信息", "发布渠道及时间", "转载量（条）", "转载来源（个）"],
-          [[i, s.title, f"{s.first_source}\n{_when(s)}", s.items - 1, s.sources]
-           for i, s in enumerate(data.own, 1)], [10, 62, 40, 22, 22], left=(1,))
+    table(doc, OWN_HEADER, [[i, s.title, _source_when(s), s.items - 1, s.sources]
+                            for i, s in enumerate(data.own, 1)], OWN_WIDTHS, left=(1,))
 
 
 def _cases(doc: OfficialDocument, data: BriefingData, heading: str) -> None:
@@ -264,9 +281,9 @@ def _appendix(doc: OfficialDocument, data: BriefingData) -> None:
     ran = sorted((r for r in cov.rows if r.status not in ("silent", "ok", "idle") or not r.configured),
                  key=lambda r: (r.status not in ("failed", "partial"), r.name))
     if ran:
-        table(doc, ["信息源", "状态", "运行次数", "失败次数", "本期信息（条）", "最近错误"],
+        table(doc, RUNS_HEADER,
               [[r.name + ("" if r.configured else "（未在配置中）"), STATUS_LABELS[r.status], r.runs, r.errors,
-                r.items, (r.last_error[:60] or "—")] for r in ran], [40, 22, 14, 14, 18, 48], left=(0, 5))
+                r.items, (r.last_error[:60] or "—")] for r in ran], RUNS_WIDTHS, left=(0, 5))
 
 
 def render(data: BriefingData, template: str | Path | None = TEMPLATE) -> bytes:

@@ -176,3 +176,47 @@ def test_file_properties_name_the_briefing_and_its_unit(weekly):
     cp = d.core_properties
     assert cp.title == "知识产权舆情周报 2026年第7期" and cp.author == data.unit == "安徽省知识产权局"
     assert cp.created.year >= 2026 and "python-docx" not in (cp.comments or "")
+
+
+CELL_MARGINS_MM = 2 * 108 / 1440 * 25.4     # Word's default cell margins, left + right
+FULL_WIDTH = set("（）「」『』、，。：；！？—…")
+
+
+def _text_mm(line: str, size_pt: float = 14) -> float:
+    """Width of one line of 4号 table text: Chinese and full-width characters 1 em, digits 0.5 em, other
+    Latin characters at most 0.6 em (DejaVu Serif, which LibreOffice substitutes, is wider than Times)."""
+    em = sum(1.0 if ord(ch) >= 0x2E80 or ch in FULL_WIDTH else 0.5 if ch.isdigit() else 0.6 for ch in line)
+    return em * size_pt / 72 * 25.4
+
+
+def _fits(line: str, width_mm: float) -> bool:
+    return _text_mm(line) + CELL_MARGINS_MM <= width_mm + 0.01
+
+
+def test_table_columns_hold_numbers_headers_and_states_on_one_line(weekly):
+    """QA: in the negative-events table 序号 20+ broke in two, 负面条数 stood one character per line, 待研判
+    wrapped. Every header line, number, date line, time and state must fit its column; only running text
+    (titles, gists, source names, errors) may wrap."""
+    import re
+    from monitor import handling
+    data, _, _, d = weekly
+    short = {*handling.STATES.values(), *(v for v in B.STATUS_LABELS.values() if len(v) <= 5), "未记录", "—"}
+    keep = re.compile(r"^(\d+|\d+月\d+日|\d{1,2}:\d\d|\d+(\.\d+)?%)$")
+    tables = d.tables
+    assert len(tables) == 5                      # polarity, platforms, negatives, own releases, collection
+    for t in tables:
+        widths = [c.width.mm for c in t.columns]
+        assert abs(sum(widths) - 156) < 0.5
+        for r, row in enumerate(t.rows):
+            for c, cell in enumerate(row.cells):
+                for line in cell.text.split("\n"):
+                    if r == 0 or keep.match(line) or line in short:
+                        assert _fits(line, widths[c]), (t.rows[0].cells[c].text, line, round(widths[c], 1))
+    neg = next(t for t in tables if t.rows[0].cells[1].text == "事件及摘要")
+    widths = [c.width.mm for c in neg.columns]
+    assert _fits(str(B.MAX_LISTED), widths[0])  # the list goes up to 30 rows
+    assert all(_fits(s, widths[-1]) for s in handling.STATES.values())
+    assert _fits("12月31日", widths[2]) and _fits("23:59", widths[2])
+    assert widths[1] >= 65                       # the event text keeps most of the width
+    wuhu = next(r for r in neg.rows if r.cells[1].text.startswith("芜湖企业"))
+    assert wuhu.cells[-1].text == "已交办\n芜湖市知识产权局"
