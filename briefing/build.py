@@ -273,8 +273,9 @@ def _story_topics(store: Store | None, items: pd.DataFrame, ranked: pd.DataFrame
 def hot_stories(items: pd.DataFrame, ranked: pd.DataFrame, limit: int,
                 store: Store | None = None) -> tuple[pd.DataFrame, int]:
     """The 热点事件 rows of `ranked`: stories reported at least HOT_MIN_ITEMS times that are not off-topic,
-    those about IP first, each group by reach as ranked. Returns (the first `limit` rows, how many qualify
-    among the stories looked at)."""
+    those about IP first, each group by reach as ranked. Returns (the first `limit` rows, how many qualify).
+    Without a topic column only the TOPIC_LOOKUPS widest-reaching candidates are looked up; the rest
+    are counted as qualifying (not known to be off-topic)."""
     cand = ranked[ranked["items"] >= HOT_MIN_ITEMS]
     if cand.empty:
         return cand, 0
@@ -298,7 +299,7 @@ def handling_summary(store: Store, items: pd.DataFrame, neg: pd.DataFrame,
     to_assign: list[float] = []
     to_respond: list[float] = []
     for sid, first in zip(neg["story_id"], neg["first"]):
-        if sid is None:
+        if sid is None or pd.isna(sid):
             unknown += 1
             continue
         row = handling_store.current(store, int(sid)) or {}
