@@ -25,6 +25,11 @@ def planned_number(store: Store, period: Period) -> int:
     return old["number"] if old else bs.next_number(period.kind, period.year)
 
 
+def was_issued(store: Store, period: Period) -> bool:
+    """Whether this period has been issued before (from the page or the command line, edited or not)."""
+    return BriefingStore(store).find(period.kind, period.start, period.end) is not None
+
+
 def saved_edits(store: Store, period: Period) -> dict[str, str]:
     """The texts staff wrote when this period was last issued (empty if never)."""
     old = BriefingStore(store).find(period.kind, period.start, period.end)

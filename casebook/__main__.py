@@ -19,8 +19,9 @@ from casebook.models import DETAIL_LEVELS, FIELD_LABELS, STATES, channel_label, 
     normalise_ip_type, source_line, state_label
 from casebook.publication import ReleaseError, write_release
 from casebook.seed import import_file, scrub_record
-from casebook.workflow import MOVES, ROLES, WorkflowError, decide_flag, edit_case, move
+from casebook.workflow import FLAG_STATUS, MOVES, ROLES, WorkflowError, decide_flag, edit_case, history, move
 from monitor.case_store import CaseStore
+from monitor.queries import beijing_today
 from monitor.cli import run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
@@ -122,6 +123,7 @@ def cmd_show(args) -> int:
             return _fail(f"案例 {args.id} 不存在")
         flags = cs.flags(case["id"], case["rev"])
         events = cs.events(case["id"])
+        shown = history(cs, case["id"])
         items = cs.linked_items(case["id"])
     if args.json:
         print(json.dumps({"case": case, "flags": flags, "history": events, "items": items}, ensure_ascii=False))
@@ -145,13 +147,12 @@ def cmd_show(args) -> int:
     if case["gaps"]:
         print("待补：" + "、".join(gap_labels(case["gaps"])))
     for f in flags:
-        print(f"脱敏提示 #{f['id']} [{f['status']}] {FIELD_LABELS.get(f['field'], f['field'])}：{f['text']} → "
+        print(f"脱敏提示 #{f['id']} [{FLAG_STATUS.get(f['status'], f['status'])}] {FIELD_LABELS.get(f['field'], f['field'])}：{f['text']} → "
               f"{f['suggestion']}")
     for it in items:
         print(f"关联条目：{it['title']} {it['url']}")
-    for e in events:
-        print(f"{e['at']}  {e['actor']}（{ROLES.get(e['role'], e['role'])}） {e['action']} "
-              f"{state_label(e['from_state'] or '')}→{state_label(e['to_state'] or '')} {e['note']}")
+    for e in shown:
+        print(f"{e['时间']}  {e['操作人']}（{e['角色']}） {e['操作']} {e['从']}→{e['到']} {e['说明']}".rstrip())
     return 0
 
 
@@ -189,7 +190,7 @@ def cmd_flag(args) -> int:
                                note=args.note or "")
         except WorkflowError as e:
             return _fail(str(e))
-    print(f"脱敏提示 #{flag['id']}：{flag['status']}")
+    print(f"脱敏提示 #{flag['id']}：{FLAG_STATUS.get(flag['status'], flag['status'])}")
     return 0
 
 
@@ -209,7 +210,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_coverage(args) -> int:
-    year = args.year or date.today().year
+    year = args.year or beijing_today().year
     with _open(args, must_exist=True) as store:
         cov = coverage(store, year)
     if args.json:

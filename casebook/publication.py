@@ -20,6 +20,7 @@ from casebook.coverage import balance
 from casebook.models import state_label
 from casebook.workflow import WorkflowError, move
 from monitor.case_store import CaseStore
+from monitor.queries import beijing_today
 from monitor.store import Store
 from officedoc import OfficialDocument
 from officedoc import format as officedoc_format
@@ -124,7 +125,7 @@ def prepare_release(store: Store, case_ids: list[str], *, title: str, preface: s
             raise ReleaseError("以下案例还有未处理的脱敏提示：" + "、".join(flagged))
     return Release(title=title, cases=cases, preface=(preface if preface is not None else
                                                       default_preface(title, cases)).strip(),
-                   issuer=(issuer or DEFAULT_ISSUER).strip(), issued_on=issued_on or date.today(), draft=draft)
+                   issuer=(issuer or DEFAULT_ISSUER).strip(), issued_on=issued_on or beijing_today(), draft=draft)
 
 
 def render_docx(release: Release) -> bytes:

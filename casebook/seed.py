@@ -15,7 +15,7 @@ from typing import Iterable
 
 from casebook.models import gaps_of, normalise_channel, normalise_ip_type
 from casebook.workflow import WorkflowError, create_case
-from collectors.base import scrub
+from collectors.base import is_web_url, scrub
 from monitor.case_store import CaseStore
 from monitor.store import Store
 
@@ -42,7 +42,7 @@ def record_to_case(rec: dict) -> tuple[dict, dict]:
     year = rec.get("year")
     if year not in (None, ""):
         try:
-            year = int(year)
+            year = int(str(year).strip())    # not int(2026.7): a fraction is a typing error, not a year
         except (TypeError, ValueError):
             raise ValueError(f"year 不是年份: {year!r}")
         if not 1980 <= year <= 2100:
@@ -50,6 +50,8 @@ def record_to_case(rec: dict) -> tuple[dict, dict]:
     else:
         year = None
     url = str(rec.get("source_url") or "").strip()
+    if url and not is_web_url(url):
+        raise ValueError(f"source_url 不是 http/https 网页链接: {url[:80]!r}")
     values = {
         "title": title,
         "ip_type": normalise_ip_type(str(rec.get("ip_type") or "")),
@@ -120,8 +122,11 @@ def import_lines(store: Store, lines: Iterable[str], *, actor: str = "import") -
         cid = str(rec.get("id") or "").strip() or None
         held = cs.get(cid) if cid else None
         same_title = cs.ids_titled(values["title"])
-        if (held and _same_case(held, values)) or (not cid and same_title):
-            report.present.append(cid or same_title[0])
+        if held and _same_case(held, values):
+            report.present.append(cid)
+            continue
+        if same_title and (not cid or held):    # no id, or renumbered by an earlier import of this file
+            report.present.append(same_title[0])
             continue
         renumbered = ""
         if held:

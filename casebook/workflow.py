@@ -10,6 +10,8 @@ signed-in user's name and role.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from casebook import deidentify
@@ -43,6 +45,7 @@ MOVES: dict[str, Move] = {m.action: m for m in (
     Move("revise", "修订（新版本）", ("published",), "draft", ("editor",), needs_note=True),
 )}
 EDITABLE_STATES = ("clue", "draft")
+FLAG_STATUS = {"open": "待处理", "resolved": "已修改", "waived": "已豁免"}
 # Names of every event in a case's history (the moves, and the events that are not moves).
 EVENT_LABELS = {"create": "新建", "edit": "修改", "waive": "豁免脱敏提示", "link": "关联舆情条目",
                 **{m.action: m.label for m in MOVES.values()}}
@@ -153,21 +156,33 @@ def create_case(store: Store | CaseStore, values: dict, *, actor: str, role: str
             raise WorkflowError("新案例只能是线索或草稿")
         cs.insert(case | derived | {"id": cid, "state": target, "origin": origin})
         cs.add_event(cid, 1, actor=actor, role=role, action="create", from_state=None, to_state=target,
-                     note="；".join(x for x in (note, ("缺：" + "、".join(gap_labels(derived["gaps"])))
+                     note="；".join(x for x in (note, ("待补：" + "、".join(gap_labels(derived["gaps"])))
                                                  if derived["gaps"] else "") if x))
         refresh_flags(cs, cid, 1)
     return cid
 
 
+def version_of(case: dict) -> str:
+    """What an edit form was drawn from: revision, state and every editable field. `edit_case(expected=…)`
+    refuses when the stored case no longer matches, so a form left open cannot undo someone else's save."""
+    fields = {k: case.get(k) for k in EDITABLE}
+    blob = json.dumps([case.get("rev"), case.get("state"), fields], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def edit_case(store: Store | CaseStore, case_id: str, changes: dict, *, actor: str, role: str,
-              note: str = "") -> dict:
-    """Change fields of a 线索/草稿 in place; on a published case this starts revision rev+1."""
+              note: str = "", expected: str | None = None) -> dict:
+    """Change fields of a 线索/草稿 in place; on a published case this starts revision rev+1.
+    `expected`: the `version_of` the editor saw; a case changed since then is refused, nothing written."""
     _check_actor(actor, role)
     if not _role_ok(role, ("editor",)):
         raise WorkflowError("只有编辑可以修改案例")
     cs = _cs(store)
     with cs.atomic():
         case = _load(cs, case_id)
+        if expected is not None and version_of(case) != expected:
+            raise WorkflowError(f"案例 {case_id} 在您编辑期间已被修改或流转，本次修改未保存："
+                                "请点“载入最新内容”查看后重新修改")
         values = _clean(changes)
         changed = sorted(k for k, v in values.items() if case.get(k) != v)
         if not changed:
@@ -219,7 +234,7 @@ def move(store: Store | CaseStore, case_id: str, action: str, *, actor: str, rol
         if m.needs_note and not note.strip():
             raise WorkflowError(f"“{m.label}”必须填写理由")
         if action == "submit" and case["gaps"]:
-            raise WorkflowError("案例信息不完整，缺：" + "、".join(gap_labels(case["gaps"])))
+            raise WorkflowError("案例信息不完整，待补：" + "、".join(gap_labels(case["gaps"])))
         if action in ("submit", "publish"):
             open_flags = cs.flags(case_id, case["rev"], status="open")
             if open_flags:
@@ -294,5 +309,5 @@ def link_item(store: Store | CaseStore, case_id: str, item: dict, *, actor: str,
                      to_state=case["state"], note=item.get("url") or item.get("title") or "")
 
 
-__all__ = ["EVENT_LABELS", "MOVES", "ROLES", "history", "WorkflowError", "allowed_actions", "create_case", "edit_case",
+__all__ = ["EVENT_LABELS", "FLAG_STATUS", "MOVES", "ROLES", "history", "WorkflowError", "allowed_actions", "create_case", "edit_case",
            "move", "decide_flag", "refresh_flags", "link_item"]

@@ -1,6 +1,7 @@
 """The 舆情简报 page under Streamlit's AppTest, standalone, on a real seeded file chosen by OPINION_DB."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,10 @@ def test_preview_edit_and_generate(env):
     assert not any(XSS in m.value for m in at.markdown)
     assert "尚未签发" in at.caption[0].value
     assert any("采集不完整" in w.value for w in at.warning)
+    cases = next(df.value for df in at.dataframe if "案例" in df.value.columns)
+    assert list(cases["状态"]) == ["已通过"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", cases["时间"][0])
+    # the two texts staff write have their section heading only, not a second label under it
+    assert all(t.proto.label_visibility.value == t.proto.label_visibility.COLLAPSED for t in at.text_area)
 
     at.text_area(key=f"br_assessment_weekly_{period.label}").set_value(EDIT).run()
     at.button(key="br_make").click().run()
@@ -89,3 +94,11 @@ def test_empty_database_says_no_data(tmp_path, monkeypatch):
     infos = [i.value for i in at.info]
     assert "本期无数据，不作统计。" in infos and "本期未发现负面舆情。" in infos
     assert any("信息源配置有误" in w.value or "无法确认" in w.value for w in at.warning)
+
+
+def test_a_period_issued_from_the_command_line_without_edits_is_known_as_issued(env):
+    today = queries.beijing_today()
+    period = week(last_full_week(today), today)
+    with Store(env) as s:
+        briefing.issue.make(s, period)                     # as `python -m briefing weekly` does: no edits
+    assert "已签发过" in page().caption[0].value

@@ -70,7 +70,7 @@ def test_incomplete_records_come_in_as_clues_with_their_gaps(fresh_store, tmp_pa
     assert partial["case_number"] == "(2023)鄂01知民初481号"
     assert title_only["state"] == "clue"
     assert {"authority", "facts", "outcome", "significance", "sources"} <= set(title_only["gaps"])
-    assert "缺：" in cs.events("CB046")[0]["note"]
+    assert "待补：" in cs.events("CB046")[0]["note"] and "缺：" not in cs.events("CB046")[0]["note"]
     # The old release printed the defendant's full name: the check flags it at once.
     assert [(f["text"], f["suggestion"]) for f in cs.flags("CB046", 1)] == [("吴军", "吴某某")]
 
@@ -95,6 +95,9 @@ def test_an_id_held_by_another_case_does_not_block_the_record(fresh_store, tmp_p
     assert report.added == ["CB006", "CB037"] and report.present == []     # an id not held is always imported
     assert cs.get("CB006")["title"] == FULL["title"] and "原编号 CB005 已被其他案例使用" in cs.events("CB006")[0]["note"]
     assert cs.get("CB005")["title"] == PARTIAL["title"]
+    # the same file again: CB005 still belongs to the other case, and the renumbered one is found by title
+    rerun = import_file(fresh_store, _write(tmp_path, [json.dumps(r, ensure_ascii=False) for r in (FULL, PARTIAL)]))
+    assert (rerun.added, rerun.present) == ([], ["CB006", "CB037"])
     # a re-import adds nothing, though the title was edited since (same source link)
     with cs.atomic():
         cs.conn.execute("UPDATE cases SET title = '编辑改过的标题' WHERE id = 'CB006'")
@@ -152,3 +155,15 @@ def test_whole_seed_corpus_imports(tmp_path):
 def test_blank_lines_are_not_errors(fresh_store, tmp_path, bad):
     report = import_file(fresh_store, _write(tmp_path, [bad, json.dumps(FULL, ensure_ascii=False), bad]))
     assert report.errors == [] and report.added == ["CB005"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("source_url", "javascript:alert(1)", "source_url 不是 http/https 网页链接"),
+    ("source_url", "file:///etc/passwd", "source_url 不是 http/https 网页链接"),
+    ("year", 2026.7, "year 不是年份"),
+])
+def test_a_record_with_a_bad_link_or_a_fractional_year_is_refused(fresh_store, tmp_path, field, value, message):
+    report = import_file(fresh_store, _write(tmp_path, [json.dumps(dict(FULL, **{field: value}), ensure_ascii=False),
+                                                        json.dumps(PARTIAL, ensure_ascii=False)]))
+    assert report.added == ["CB037"] and len(report.errors) == 1
+    assert report.errors[0].startswith("第1行") and message in report.errors[0]

@@ -168,3 +168,47 @@ def test_local_single_user_is_told_why_approval_needs_a_second_account(page_db):
     assert any("提交人" in e.value and "users add" in e.value for e in at.error)
     with Store(path) as store:
         assert CaseStore(store).get(mine)["state"] == "review"
+
+
+def test_the_edit_form_follows_the_case_shown_and_saving_changes_only_that_case(page_db):
+    """The 编辑案例 form showed the first case opened; after choosing another, 保存 wrote those values over it."""
+    path, ids = page_db
+    at = _app()
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    assert at.text_input(key="cb_e_title").value.startswith("吴军销售假冒注册商标的商品罪案")
+    at.selectbox(key="cb_case").set_value(ids["clue"]).run()
+    assert at.text_input(key="cb_e_title").value == "只有标题的案例"
+    assert at.selectbox(key="cb_e_ip").value == "copyright" and at.text_input(key="cb_e_authority").value == ""
+    at.text_input(key="cb_e_region").input("安徽合肥")
+    _button(at, "保存").click().run()
+    assert not at.error
+    with Store(path) as store:
+        cs = CaseStore(store)
+        clue, draft = cs.get(ids["clue"]), cs.get(ids["draft"])
+    assert (clue["title"], clue["region"], clue["ip_type"]) == ("只有标题的案例", "安徽合肥", "copyright")
+    assert not clue["authority"] and not clue["facts"]
+    assert draft["title"].startswith("吴军") and draft["channel"] == "judicial-criminal"
+
+
+def test_an_edit_over_someone_elses_newer_save_is_refused_and_the_form_can_be_reloaded(page_db):
+    path, ids = page_db
+    at = _app()
+    at.selectbox(key="cb_case").set_value(ids["draft"]).run()
+    with Store(path) as store:                                  # another editor saves meanwhile
+        casebook.workflow.edit_case(CaseStore(store), ids["draft"], {"headline": "另一位编辑写的导语"},
+                                    actor="丙", role="editor")
+    at.text_input(key="cb_e_region").input("安徽马鞍山")
+    _button(at, "保存").click().run()
+    assert any("编辑期间已被修改" in e.value for e in at.error)
+    with Store(path) as store:
+        case = CaseStore(store).get(ids["draft"])
+    assert (case["headline"], case["region"]) == ("另一位编辑写的导语", "安徽芜湖")
+    assert at.text_input(key="cb_e_region").value == "安徽马鞍山"       # what was typed is still there
+    _button(at, "载入最新内容").click().run()
+    assert at.text_input(key="cb_e_headline").value == "另一位编辑写的导语"
+    at.text_input(key="cb_e_region").input("安徽马鞍山")
+    _button(at, "保存").click().run()
+    assert not at.error
+    with Store(path) as store:
+        case = CaseStore(store).get(ids["draft"])
+    assert (case["headline"], case["region"]) == ("另一位编辑写的导语", "安徽马鞍山")

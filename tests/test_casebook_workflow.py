@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from casebook.workflow import (MOVES, WorkflowError, allowed_actions, create_case, decide_flag, edit_case, history,
-                               move)
+                               move, version_of)
 from monitor.case_store import CaseStore, FrozenCaseError
 
 # A real case (seed CB005, 2017 SAMR release), complete enough to go to review.
@@ -210,6 +210,11 @@ def test_cli_list_show_edit_move(tmp_path, capsys):
     with Store(db) as store:
         case = CaseStore(store).get(cid)
         assert (case["state"], case["amounts"][0]["yuan"]) == ("review", 200000)
+    # the history reads as on the page: Beijing time to the minute, action names in Chinese, no codes
+    code, out, _ = cli("show", cid)
+    steps = [line for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d  ", line)]
+    assert [s.split()[3] for s in steps] == ["新建", "修改", "提交审核"]
+    assert not re.search(r"\b(create|edit|submit)\b|\+00:00", out)
 
 
 def test_new_case_needs_a_title(fresh_store):
@@ -248,3 +253,21 @@ def test_source_lines_round_trip():
     for line in ("https://a.cn/1", "https://a.cn/2 | 基本案情、处理结果"):
         assert source_line(parse_source_line(line)) == line
     assert parse_source_line("   ") is None
+
+
+def test_an_edit_based_on_an_older_version_is_refused_and_writes_nothing(fresh_store):
+    """A form left open while someone else saved, submitted or returned the case must not undo their work."""
+    cs = CaseStore(fresh_store)
+    cid = _case_in(cs, "draft")
+    seen = version_of(cs.get(cid))
+    assert version_of(cs.get(cid)) == seen                           # reading changes nothing
+    edit_case(cs, cid, {"region": "上海闵行"}, actor="丙", role="editor")
+    with pytest.raises(WorkflowError, match="编辑期间已被修改"):
+        edit_case(cs, cid, {"outcome": "罚款1元。"}, actor="甲", role="editor", expected=seen)
+    assert cs.get(cid)["outcome"] == FULL["outcome"] and len(cs.events(cid)) == 2
+    fresh = version_of(cs.get(cid))
+    move(cs, cid, "submit", actor="丙", role="editor")
+    assert version_of(cs.get(cid)) != fresh                          # sent to review meanwhile: a conflict too
+    move(cs, cid, "return", actor="乙", role="reviewer", note="补充来源")
+    # back as it was when the form was drawn: the form shows what is stored, so the edit goes through
+    assert edit_case(cs, cid, {"outcome": "罚款1元。"}, actor="甲", role="editor", expected=fresh)["outcome"] == "罚款1元。"

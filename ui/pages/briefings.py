@@ -14,6 +14,7 @@ import streamlit as st
 from briefing import charts, issue
 from briefing.build import DEFAULT_UNIT, EDIT_LABELS, PLATFORM_LABELS, STATUS_LABELS, BriefingData, build
 from briefing.period import Period, PeriodError, date_range, day, last_full_week, week
+from casebook.models import state_label
 from monitor import users
 from monitor.queries import beijing_today
 from monitor.store import Store, StoreError
@@ -24,13 +25,13 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 @st.cache_data(ttl=900, show_spinner="正在汇总本期数据…", max_entries=20)
 def _preview(db: str, kind: str, start: str, end: str, label: str, as_of: str, sources_file: str,
-             rsshub: str, unit: str, tick: int) -> tuple[BriefingData, int, dict, str | None]:
+             rsshub: str, unit: str, tick: int) -> tuple[BriefingData, int, dict, bool, str | None]:
     period = Period(kind, date.fromisoformat(start), date.fromisoformat(end), label, date.fromisoformat(as_of))
     sources, problem = state.load_source_list(sources_file, rsshub)
     with Store(db, readonly=True) as store:
         number = issue.planned_number(store, period)
-        saved = issue.saved_edits(store, period)
-        return build(store, period, sources=sources, unit=unit, number=number), number, saved, problem
+        saved, issued = issue.saved_edits(store, period), issue.was_issued(store, period)
+        return build(store, period, sources=sources, unit=unit, number=number), number, saved, issued, problem
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -73,12 +74,12 @@ except PeriodError as e:
     st.stop()
 unit = st.text_input("编制单位", value=DEFAULT_UNIT, key="br_unit")
 
-data, number, saved, problem = _preview(db, period.kind, period.start.isoformat(), period.end.isoformat(),
+data, number, saved, issued, problem = _preview(db, period.kind, period.start.isoformat(), period.end.isoformat(),
                                         period.label, period.as_of.isoformat(), str(settings.sources_file),
                                         settings.rsshub_base, unit, state.tick(settings))
 if problem:
     st.warning(problem)
-st.caption(f"{data.title} · {period.year}年第{number}期{'（已签发过，重新生成沿用原期号）' if saved else '（尚未签发）'}"
+st.caption(f"{data.title} · {period.year}年第{number}期{'（已签发过，重新生成沿用原期号）' if issued else '（尚未签发）'}"
            f" · 统计时段：{period.describe()}")
 if not data.coverage.complete:
     st.warning(data.coverage.statement)
@@ -94,8 +95,9 @@ edits: dict[str, str] = {}
 
 
 def _editor(key: str) -> None:
+    # the section heading above already names the text: the label is kept for screen readers only
     edits[key] = st.text_area(EDIT_LABELS[key], value=saved.get(key, data.drafts[key]), height=140,
-                              key=f"br_{key}_{period.kind}_{period.label}")
+                              key=f"br_{key}_{period.kind}_{period.label}", label_visibility="collapsed")
 
 
 def _chart(where, chart, name: str, key: str) -> None:
@@ -164,7 +166,8 @@ if not daily:
         st.info("本期未监测到本局自有渠道发布的信息。")
     st.subheader("六、典型案例")
     if data.cases:
-        st.dataframe(_frame([{"案例": c["headline"] or c["title"], "状态": c["moved_to"], "时间": c["moved_at"]}
+        st.dataframe(_frame([{"案例": c["headline"] or c["title"], "状态": state_label(c["moved_to"]),
+                              "时间": str(c["moved_at"] or "")[:10]}
                              for c in data.cases], ["案例", "状态", "时间"]), hide_index=True, width="stretch")
     else:
         st.info("本期没有审核通过或发布的典型案例。")

@@ -5,7 +5,6 @@ collected items, so it is shown with st.text / dataframes, never as HTML or Mark
 """
 from __future__ import annotations
 
-from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -15,9 +14,10 @@ from casebook import discovery, publication, workflow
 from casebook.amounts import describe
 from casebook.deidentify import KIND_LABELS
 from casebook.models import CHANNELS, DETAIL_LEVELS, FIELD_LABELS, IP_TYPES, STATES, channel_label, gap_labels, \
-    ip_label, source_line, state_label
+    ip_label, source_line, state_label, TEXT_FIELDS
 from monitor import users
 from monitor.case_store import CaseStore
+from monitor.queries import beijing_today
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 from ui import auth, widgets
@@ -26,7 +26,7 @@ ALL = "全部"
 # The casebook workflow's role for each account role allowed to edit cases. Approving and returning are the
 # reviewer's moves: an account's editor may not approve, admin (the workflow's admin) may.
 CASEBOOK_ROLES = {"editor": "editor", "admin": "admin"}
-FLAG_STATUS = {"open": "待处理", "resolved": "已修改", "waived": "已豁免"}
+FLAG_STATUS = workflow.FLAG_STATUS
 
 
 def _done(message: str) -> None:
@@ -71,7 +71,7 @@ widgets.show_message("cb_message")
 # After a case is created its form starts empty (cleared here, before the widgets exist), so a second
 # click cannot add the same case twice; after a refusal the typed text stays for correcting.
 NEW_CASE_DEFAULTS = {"cb_n_title": "", "cb_n_ip": next(iter(IP_TYPES)), "cb_n_ch": next(iter(CHANNELS)),
-                     "cb_n_auth": "", "cb_n_region": "", "cb_n_year": str(date.today().year), "cb_n_facts": "",
+                     "cb_n_auth": "", "cb_n_region": "", "cb_n_year": str(beijing_today().year), "cb_n_facts": "",
                      "cb_n_outcome": "", "cb_n_sig": "", "cb_n_src": ""}
 widgets.start_form(NEW_CASE_DEFAULTS, over=st.session_state.pop("cb_new_clear", False))
 
@@ -176,37 +176,50 @@ with tab_list:
                         _done("已采用脱敏建议" if apply_btn else "已豁免该提示")
 
         if role:
+            # The form's keys outlive a rerun, so its values are set from the case when another case (or a
+            # new revision) is opened, and only then: a click on 保存 must send what the form showed.
+            shown = (case["id"], case["rev"])
+            details = ["", *DETAIL_LEVELS]
+            if st.session_state.get("cb_e_for") != shown:
+                st.session_state["cb_e_version"] = workflow.version_of(case)
+            widgets.start_form(
+                {**{f"cb_e_{k}": case.get(k) or "" for k in TEXT_FIELDS},
+                 "cb_e_year": str(case["year"] or ""),
+                 "cb_e_ip": case["ip_type"] if case["ip_type"] in IP_TYPES else list(IP_TYPES)[-1],
+                 "cb_e_ch": case["channel"] if case["channel"] in CHANNELS else list(CHANNELS)[-1],
+                 "cb_e_kw": "，".join(case["keywords"]),
+                 "cb_e_src": "\n".join(source_line(x) for x in case["sources"]),
+                 "cb_e_detail": case["detail"] if case["detail"] in details else "", "cb_e_note": "",
+                 "cb_e_for": shown},
+                over=st.session_state.get("cb_e_for") != shown)
             with st.expander("编辑案例", expanded=False):
+                st.caption(f"正在编辑：{case['id']} 第{case['rev']}版")
                 with st.form("cb_edit_form"):
-                    new = {k: st.text_input(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
+                    new = {k: st.text_input(FIELD_LABELS[k], key=f"cb_e_{k}")
                            for k in ("title", "headline", "authority", "region", "case_number", "parties")}
-                    new["year"] = st.text_input("年份", value=str(case["year"] or ""), key="cb_e_year")
-                    new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get,
-                                                  index=list(IP_TYPES).index(case["ip_type"]) if case["ip_type"]
-                                                  in IP_TYPES else len(IP_TYPES) - 1, key="cb_e_ip")
-                    new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get,
-                                                  index=list(CHANNELS).index(case["channel"]) if case["channel"]
-                                                  in CHANNELS else len(CHANNELS) - 1, key="cb_e_ch")
+                    new["year"] = st.text_input("年份", key="cb_e_year")
+                    new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get, key="cb_e_ip")
+                    new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key="cb_e_ch")
                     for k in ("gist", "facts", "outcome", "significance", "notes"):
-                        new[k] = st.text_area(FIELD_LABELS[k], value=case.get(k) or "", key=f"cb_e_{k}")
-                    new["keywords"] = st.text_input("关键词（逗号分隔）", value="，".join(case["keywords"]), key="cb_e_kw")
-                    new["sources"] = st.text_area("来源链接（每行一个）", key="cb_e_src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。",
-                                                  value="\n".join(source_line(x) for x in case["sources"]))
-                    details = ["", *DETAIL_LEVELS]
+                        new[k] = st.text_area(FIELD_LABELS[k], key=f"cb_e_{k}")
+                    new["keywords"] = st.text_input("关键词（逗号分隔）", key="cb_e_kw")
+                    new["sources"] = st.text_area("来源链接（每行一个）", key="cb_e_src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。")
                     new["detail"] = st.selectbox("核对状态", details, format_func=lambda d: DETAIL_LEVELS.get(d, "未标注"),
-                                                 index=details.index(case["detail"]) if case["detail"] in details
-                                                 else 0,
                                                  key="cb_e_detail")
                     edit_note = st.text_input("修改说明（已发布案例必填，将生成新版本）", key="cb_e_note")
                     save = st.form_submit_button("保存")
                 if save:
                     try:
                         _write("case.edit", case["id"], {"note": edit_note}, workflow.edit_case, store, case["id"], new,
-                               actor=actor, role=role, note=edit_note)
+                               actor=actor, role=role, note=edit_note, expected=st.session_state["cb_e_version"])
                     except (workflow.WorkflowError, ValueError) as e:
                         st.error(str(e))
                     else:
+                        st.session_state.pop("cb_e_for", None)      # reopen from what was saved
                         _done("已保存")
+                if st.button("载入最新内容", key="cb_e_reload", help="放弃表单中未保存的修改，重新载入该案例当前内容"):
+                    st.session_state.pop("cb_e_for", None)
+                    st.rerun()
 
         actions = workflow.allowed_actions(case["state"], role) if role else []
         if actions:
@@ -255,7 +268,7 @@ with tab_clues:
 
 # -- 覆盖情况 -----------------------------------------------------------------------
 with tab_cov:
-    years = sorted(set(cs.years()) | {date.today().year}, reverse=True)
+    years = sorted(set(cs.years()) | {beijing_today().year}, reverse=True)
     year = st.selectbox("年度", years, key="cb_cov_year")
     cov = coverage_mod.coverage(store, int(year))
     st.metric("已通过/已发布案例", cov.balance.total)
@@ -276,11 +289,11 @@ with tab_release:
                             key="cb_r_cases")
     if chosen:
         st.info("所选案例构成：" + coverage_mod.balance([c for c in pool if c["id"] in chosen]).summary())
-    title = st.text_input("发布标题", value=f"{date.today().year}年度安徽省知识产权保护典型案例", key="cb_r_title")
+    title = st.text_input("发布标题", value=f"{beijing_today().year}年度安徽省知识产权保护典型案例", key="cb_r_title")
     preface = st.text_area("编者按（留空则自动生成）", key="cb_r_preface")
     r1, r2 = st.columns(2)
     issuer = r1.text_input("发布单位", value=publication.DEFAULT_ISSUER, key="cb_r_issuer")
-    issued_on = r2.date_input("落款日期", value=date.today(), key="cb_r_date")
+    issued_on = r2.date_input("落款日期", value=beijing_today(), key="cb_r_date")
     label = "生成征求意见稿" if draft else "生成正式发布稿（所选案例将标为已发布）"
     if not role:
         st.caption(READ_ONLY)
