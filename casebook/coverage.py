@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from casebook.models import WORK_PLAN_CHANNELS, WORK_PLAN_IP_TYPES, channel_label, ip_label, region_bucket
+from casebook.models import WORK_PLAN_CHANNELS, WORK_PLAN_IP_TYPES, channel_label, channel_prose, ip_label, region_bucket
 from monitor.case_store import CaseStore
 from monitor.store import Store
 
@@ -31,7 +31,7 @@ class Balance:
         """'共10件：商标4件、专利3件…；行政执法5件…；安徽合肥2件…' for staff."""
         def part(d: dict, label) -> str:
             return "、".join(f"{label(k)}{v}件" for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))
-        return (f"共{self.total}件：{part(self.by_ip_type, ip_label)}；{part(self.by_channel, channel_label)}；"
+        return (f"共{self.total}件：{part(self.by_ip_type, ip_label)}；{part(self.by_channel, channel_prose)}；"
                 f"{part(self.by_region, str)}")
 
 

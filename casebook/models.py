@@ -97,6 +97,15 @@ def channel_label(code: str) -> str:
     return CHANNELS.get(code, code or "未填")
 
 
+# In running text ("刑事司法保护2件"), not the tag-like "司法保护·刑事" of tables and filters.
+CHANNEL_PROSE = {"judicial-civil": "民事司法保护", "judicial-criminal": "刑事司法保护",
+                 "judicial-administrative": "行政司法保护"}
+
+
+def channel_prose(code: str) -> str:
+    return CHANNEL_PROSE.get(code) or channel_label(code)
+
+
 def state_label(code: str) -> str:
     return STATES.get(code, code)
 

@@ -82,13 +82,20 @@ def case_heading(case: dict) -> str:
     return (case.get("headline") or case.get("title") or "").strip()
 
 
-def case_number_line(case: dict) -> str:
+def case_number_lines(case: dict) -> list[str]:
+    """办案机关 and 案号 as separate lines: side by side, Word broke the case number across lines (〔2/026〕)."""
     parts = []
     if case.get("authority"):
         parts.append(f"办案机关：{case['authority']}")
     if case.get("case_number"):
         parts.append(f"案号：{case['case_number']}")
-    return "　".join(parts)
+    return parts
+
+
+def file_stem(title: str) -> str:
+    """A download file name from the release title: no path or reserved characters, at most 60 characters."""
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", " ".join(title.split())).strip(" ._")
+    return stem[:60] or "典型案例"
 
 
 def _section_text(case: dict, key: str) -> str:
@@ -147,7 +154,7 @@ def render_docx(release: Release) -> bytes:
         doc.heading(f"{cn_ordinal(n)}、{case_heading(case)}", 1)
         if case.get("headline") and case.get("title") and case["headline"] != case["title"]:
             doc.paragraph(f"——{case['title']}", font=officedoc_format.FONT_HEADING_2)
-        if line := case_number_line(case):
+        for line in case_number_lines(case):
             doc.paragraph(line, font=officedoc_format.FONT_HEADING_2)
         for key, label in SECTIONS:
             text = _section_text(case, key)
@@ -179,8 +186,8 @@ def render_markdown(release: Release) -> str:
     out += [f"{n}. {_md(case_heading(c))}" for n, c in enumerate(release.cases, 1)] + [""]
     for n, case in enumerate(release.cases, 1):
         out += [f"## {cn_ordinal(n)}、{_md(case_heading(case))}", ""]
-        if line := case_number_line(case):
-            out += [f"*{_md(line)}*", ""]
+        if lines := case_number_lines(case):
+            out += [f"*{_md('　'.join(lines))}*", ""]
         for key, label in SECTIONS:
             if text := _section_text(case, key):
                 out += [f"**{label}**{_md(text)}", ""]
@@ -204,8 +211,8 @@ def render_html(release: Release) -> str:
     parts.append("</ol>")
     for n, case in enumerate(release.cases, 1):
         parts.append(f'<section id="case-{n}"><h2>{cn_ordinal(n)}、{e(case_heading(case))}</h2>')
-        if line := case_number_line(case):
-            parts.append(f'<p class="case-number">{e(line)}</p>')
+        if lines := case_number_lines(case):
+            parts.append(f'<p class="case-number">{e("　".join(lines))}</p>')
         for key, label in SECTIONS:
             if text := _section_text(case, key):
                 parts.append(f"<p><strong>{label}</strong>{e(text)}</p>")

@@ -71,3 +71,7 @@ def test_balance_summary_of_a_selection():
                  {"ip_type": "patent", "channel": "administrative", "region": "安徽合肥"}])
     assert b.by_ip_type == {"trademark": 2, "patent": 1}
     assert b.summary() == "共3件：商标2件、专利1件；行政执法2件、海关1件；合肥2件、省外1件"
+    # running text names the court channels as prose, not as the table tag 司法保护·刑事
+    b = balance([{"ip_type": "trademark", "channel": "judicial-criminal", "region": "安徽合肥"},
+                 {"ip_type": "patent", "channel": "judicial-civil", "region": "安徽合肥"}])
+    assert "民事司法保护1件、刑事司法保护1件" in b.summary() and "·" not in b.summary()

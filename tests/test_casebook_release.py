@@ -12,6 +12,7 @@ import docx
 import pytest
 
 from casebook.__main__ import main
+from casebook import publication
 from casebook.publication import ReleaseError, cn_ordinal, make_release
 from casebook.workflow import create_case, move
 from monitor.case_store import CaseStore
@@ -106,13 +107,15 @@ def test_final_release_docx_reads_back_in_the_official_shape(db, tmp_path, _cli)
     assert texts[toc + 1:toc + 4] == [f"{cn_ordinal(n)}、{t}" for n, t in enumerate(expected_titles, 1)]
     headings = [p.text for p in paras if p.style.name == "Heading 1" and p.text != "目　录"]
     assert headings == [f"{cn_ordinal(n)}、{t}" for n, t in enumerate(expected_titles, 1)]
-    # Each case: heading, case-number line, then the three labelled sections in order.
+    # Each case: heading, 办案机关 and 案号 each on its own line (side by side Word broke the case number),
+    # then the three labelled sections in order.
     for n, cid in enumerate(order, 1):
         start = texts.index(f"{cn_ordinal(n)}、{by_id[cid]['title']}", toc + 4)
-        block = texts[start + 1:start + 5]
-        assert block[0].startswith(f"办案机关：{by_id[cid]['authority']}")
-        if by_id[cid].get("case_number"):
-            assert f"案号：{by_id[cid]['case_number']}" in block[0]
+        numbered = bool(by_id[cid].get("case_number"))
+        block = texts[start + 1:start + 5 + numbered]
+        assert block[0] == f"办案机关：{by_id[cid]['authority']}"
+        if numbered:
+            assert block.pop(1) == f"案号：{by_id[cid]['case_number']}"
         assert block[1] == "【基本案情】" + by_id[cid]["facts"]
         assert block[2] == "【处理结果】" + by_id[cid]["outcome"]
         assert block[3] == "【典型意义】" + by_id[cid]["significance"]
@@ -246,3 +249,13 @@ def test_release_renders_to_pages_that_are_not_blank(db, tmp_path):
         fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, timeout=60).stdout
         if "Noto" in subprocess.run(["fc-list"], capture_output=True, text=True, timeout=60).stdout:
             assert "CJK" in fonts, fonts
+
+
+@pytest.mark.parametrize("title, stem", [
+    ("2026年度安徽省知识产权保护典型案例", "2026年度安徽省知识产权保护典型案例"),
+    ("行政/司法:典型案例?<第一批>", "行政_司法_典型案例_第一批"),
+    ("  \n ", "典型案例"),
+    ("长" * 100, "长" * 60),
+])
+def test_download_file_name_comes_from_the_release_title(title, stem):
+    assert publication.file_stem(title) == stem

@@ -306,16 +306,17 @@ with tab_release:
             st.error(str(e))
         else:
             st.session_state["cb_r_output"] = {"docx": out.docx, "md": out.markdown, "html": out.html,
-                                               "n": len(out.release.cases), "draft": draft}
+                                               "n": len(out.release.cases), "draft": draft, "title": title}
     result = st.session_state.get("cb_r_output")
     if result:
         st.success(f"已生成{'征求意见稿' if result['draft'] else '正式发布稿'}（{result['n']} 件案例）")
         d1, d2, d3 = st.columns(3)
-        d1.download_button("下载 Word", result["docx"], file_name="典型案例.docx", key="cb_dl_docx",
+        stem = publication.file_stem(result["title"])
+        d1.download_button("下载 Word", result["docx"], file_name=f"{stem}.docx", key="cb_dl_docx",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        d2.download_button("下载网页版 HTML", result["html"], file_name="典型案例.html", mime="text/html",
+        d2.download_button("下载网页版 HTML", result["html"], file_name=f"{stem}.html", mime="text/html",
                            key="cb_dl_html")
-        d3.download_button("下载 Markdown", result["md"], file_name="典型案例.md", mime="text/markdown",
+        d3.download_button("下载 Markdown", result["md"], file_name=f"{stem}.md", mime="text/markdown",
                            key="cb_dl_md")
         with st.expander("网页版预览（纯文本）"):
             st.text(result["md"])
