@@ -18,6 +18,7 @@ Every write is recorded in the audit log as `cli:<system user>`. Exit codes:
 from __future__ import annotations
 
 import argparse
+import logging
 import getpass
 import json
 import sys
@@ -145,10 +146,12 @@ def _config(args: argparse.Namespace) -> notify.NotifyConfig:
 def cmd_alerts_evaluate(args: argparse.Namespace) -> int:
     settings = Settings.load(db=args.db)
     cfg = _config(args)
+    # every problem is printed below once; the service's log lines would say each twice here
+    logging.getLogger("monitor.notify").setLevel(logging.ERROR)
     with _store(args, must_exist=True) as store:
         report = alerts.evaluate_and_notify(store, settings, _now(), config=cfg)
     for e in report.errors:
-        print(f"warning: {e}", file=sys.stderr)
+        print(f"提示：{e}", file=sys.stderr)
     if args.json:
         d = report.delivery
         print(json.dumps({"fired": report.fired, "suppressed": report.suppressed, "sent": d.sent,
@@ -187,40 +190,41 @@ def cmd_alerts_rules(args: argparse.Namespace) -> int:
     for r in rules:
         print(f"{r.id}\t{'启用' if r.enabled else '停用'}\t{r.name}\t{alerts.rule_summary(r)}")
     for p in problems:
-        print(f"warning: {p}", file=sys.stderr)
+        print(f"提示：{p}", file=sys.stderr)
     if not rules:
         print("还没有预警规则（在“预警”页添加，或 python -m monitor alerts load-rules data/alert_rules.example.toml）")
     return 0
 
 
-def load_rules_file(path: Path) -> list[alerts.Rule]:
-    """Every rule in a TOML file, all validated before any is stored."""
+def load_rules_file(path: Path, known_channels: set[str] | None = None) -> list[alerts.Rule]:
+    """Every rule in a TOML file, all validated before any is stored. With `known_channels`, a rule that
+    sends to a channel not configured is refused, as on the 预警 page (it would only fail at send time)."""
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AdminCliError(f"file not found: {path}") from None
+        raise AdminCliError(f"找不到文件：{path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise AdminCliError(f"{path}: not valid TOML: {e}") from None
+        raise AdminCliError(f"{path}: 不是有效的 TOML：{e}") from None
     tables = doc.get("rules", [])
     if set(doc) - {"rules"} or not isinstance(tables, list):
-        raise AdminCliError(f"{path}: write each rule as a [[rules]] table")
+        raise AdminCliError(f"{path}: 每条规则写成一个 [[rules]] 表")
     out = []
     for i, t in enumerate(tables, start=1):
         unknown = sorted(set(t) - {"name", "kind", "enabled", "params", "delivery"}) if isinstance(t, dict) else []
         if not isinstance(t, dict) or unknown:
-            raise AdminCliError(f"{path}: rule #{i}: " + (f"unknown key(s) {', '.join(map(str, unknown))}; "
+            raise AdminCliError(f"{path}: 第 {i} 条规则：" + (f"不认识的键 {', '.join(map(str, unknown))}；"
                                                           if unknown else "")
-                                + "allowed keys are name, kind, enabled, params, delivery")
+                                + "可用的键：name, kind, enabled, params, delivery")
         try:
             out.append(alerts.parse_rule(t.get("name", ""), t.get("kind", ""), t.get("params"), t.get("delivery"),
-                                         t.get("enabled", True)))
+                                         t.get("enabled", True), known_channels=known_channels))
         except alerts.RuleError as e:
-            raise AdminCliError(f"{path}: rule #{i} ({t.get('name', '?')}): {e}") from None
+            raise AdminCliError(f"{path}: 第 {i} 条规则（{t.get('name', '?')}）：{e}") from None
     return out
 
 
 def cmd_alerts_load_rules(args: argparse.Namespace) -> int:
-    rules = load_rules_file(Path(args.file))
+    rules = load_rules_file(Path(args.file), known_channels=set(notify.channel_names(_config(args))))
     with _store(args) as store:
         existing = {r["name"]: r["id"] for r in alert_store.list_rules(store)}
         now = _now()
@@ -285,7 +289,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls.add_argument("--limit", type=int, default=50)
     ls.set_defaults(func=cmd_alerts_list)
     db(als.add_parser("rules", help="stored rules")).set_defaults(func=cmd_alerts_rules)
-    lr = db(als.add_parser("load-rules", help="add or update rules from a TOML file"))
+    lr = cfg(db(als.add_parser("load-rules", help="add or update rules from a TOML file")))
     lr.add_argument("file")
     lr.set_defaults(func=cmd_alerts_load_rules)
     cfg(als.add_parser("channels", help="configured channels")).set_defaults(func=cmd_alerts_channels)

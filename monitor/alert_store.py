@@ -198,14 +198,21 @@ def queue_delivery(store: Store, *, firing_id: int | None, channel: str, due_at:
                          (firing_id, channel, due_at, created_at)).lastrowid
 
 
-def due_deliveries(store: Store, now: str) -> list[dict]:
-    """Queued deliveries whose time has come, with their firing, oldest first."""
-    return [dict(r) for r in store.conn.execute("""
-        SELECT d.id, d.firing_id, d.channel, d.attempts, d.due_at, f.rule_name, f.kind, f.subject,
-               f.fired_at, f.title, f.detail
-        FROM alert_deliveries d JOIN alert_firings f ON f.id = d.firing_id
-        WHERE d.status = 'queued' AND d.due_at <= ?
-        ORDER BY d.channel, f.fired_at, d.id""", (now,))]
+def claim_due(store: Store, now: str, lease_until: str) -> list[dict]:
+    """Take the deliveries whose time has come, with their firing, oldest first, for sending. In the same
+    write transaction they become 'sending' until `lease_until`, so an evaluation started meanwhile (the
+    collector's while staff run `alerts evaluate`) does not send them again. A sender that died leaves them
+    'sending'; once the lease has passed they are due again (sent at least once, never lost)."""
+    with store.atomic() as c:
+        rows = [dict(r) for r in c.execute("""
+            SELECT d.id, d.firing_id, d.channel, d.attempts, d.due_at, f.rule_name, f.kind, f.subject,
+                   f.fired_at, f.title, f.detail
+            FROM alert_deliveries d JOIN alert_firings f ON f.id = d.firing_id
+            WHERE d.status IN ('queued', 'sending') AND d.due_at <= ?
+            ORDER BY d.channel, f.fired_at, d.id""", (now,))]
+        c.executemany("UPDATE alert_deliveries SET status='sending', due_at=? WHERE id=?",
+                      [(lease_until, r["id"]) for r in rows])
+    return rows
 
 
 def mark_sent(store: Store, delivery_ids: Iterable[int], at: str) -> None:
@@ -222,8 +229,8 @@ def mark_failed(store: Store, delivery_ids: Iterable[int], *, at: str, error: st
             c.executemany("UPDATE alert_deliveries SET status='failed', attempts=attempts+1, last_error=?, "
                           "last_attempt_at=? WHERE id=?", [(error, at, i) for i in delivery_ids])
         else:
-            c.executemany("UPDATE alert_deliveries SET attempts=attempts+1, last_error=?, last_attempt_at=?, "
-                          "due_at=? WHERE id=?", [(error, at, retry_at, i) for i in delivery_ids])
+            c.executemany("UPDATE alert_deliveries SET status='queued', attempts=attempts+1, last_error=?, "
+                          "last_attempt_at=?, due_at=? WHERE id=?", [(error, at, retry_at, i) for i in delivery_ids])
 
 
 def record_test_send(store: Store, *, channel: str, at: str, ok: bool, error: str) -> int:

@@ -314,7 +314,19 @@ def due_at(d: Delivery, fired_at: datetime) -> datetime:
         slot = timedelta(minutes=d.digest_minutes)
         elapsed = local - midnight
         t = (midnight + math.ceil(elapsed / slot) * slot).astimezone(timezone.utc)
+        if in_window(d, fired_at) and not in_window(d, t):
+            # The slot outlives today's window: send the digest as the window closes, not when it next
+            # opens (with 08:30-18:00 and no weekends, a Friday-afternoon alert would wait until Monday).
+            t = max(fired_at, _window_close(d, fired_at, t) - timedelta(seconds=1))
     return next_open(d, t)
+
+
+def _window_close(d: Delivery, start: datetime, limit: datetime) -> datetime:
+    """The first whole minute after `start` (and not after `limit`) at which the window is shut."""
+    m = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while m < limit and in_window(d, m):
+        m += timedelta(minutes=1)
+    return m
 
 
 # -- evaluation ---------------------------------------------------------------------------------

@@ -383,7 +383,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             id INTEGER PRIMARY KEY,
             firing_id INTEGER REFERENCES alert_firings(id) ON DELETE CASCADE,
             channel TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'queued',   -- queued | sent | failed
+            status TEXT NOT NULL DEFAULT 'queued',   -- queued | sending (claimed) | sent | failed
             due_at TEXT NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT NOT NULL DEFAULT '',

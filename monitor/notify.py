@@ -101,13 +101,16 @@ class NotifyConfig:
         """config.local.toml (or $OPINION_CONFIG), its `*_env` references and OPINION_SMTP_* resolved from `env`.
 
         A missing default file is not an error: alerts then go to the dashboard only. A file named
-        explicitly (`path`) that does not exist is one: a typo must not silently turn notification off.
+        explicitly (`path`, or $OPINION_CONFIG) that does not exist is one: a typo must not silently turn
+        notification off.
         """
         env = os.environ if env is None else env
-        p = Path(path) if path is not None else Path(env.get(ENV_CONFIG) or DEFAULT_CONFIG)
+        named = path if path is not None else env.get(ENV_CONFIG)
+        p = Path(named) if named else Path(DEFAULT_CONFIG)
         doc: dict[str, Any] = {}
-        if path is not None and not p.exists():
-            raise NotifyConfigError(f"{p}: 通知配置文件不存在")
+        if named and not p.exists():
+            how = "" if path is not None else f"（由环境变量 {ENV_CONFIG} 指定）"
+            raise NotifyConfigError(f"{p}: 通知配置文件不存在{how}")
         if p.exists():
             try:
                 doc = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -248,7 +251,7 @@ def compose(firings: Sequence[Mapping[str, Any]], dashboard_url: str = "") -> Me
             if d.strip():
                 lines.append(f"   {_clean(d)}")
     if dashboard_url:
-        lines.append(f"查看与处置：{dashboard_url}")
+        lines.append(f"{LINK_LABEL}{dashboard_url}")
     alerts = tuple({"id": f.get("firing_id", f.get("id")), "rule": f["rule_name"], "kind": f.get("kind", ""),
                     "subject": f.get("subject", ""), "fired_at": f["fired_at"], "title": f["title"],
                     "detail": f.get("detail", "")} for f in firings)
@@ -263,13 +266,20 @@ def test_message(channel: Channel, now: datetime, dashboard_url: str = "") -> Me
     return Message(subject=f"{MESSAGE_TAG}测试消息（{channel.name}）", text=text)
 
 
+LINK_LABEL = "查看与处置："
+
+
 def _cut(text: str, limit: int) -> str:
+    """At most `limit` UTF-8 bytes. The closing dashboard link survives the cut: the note says to look
+    in the system, and the link is how people get there from the robot message."""
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
-    note = "\n……（内容过长已截断，请到系统中查看全部）"
+    body, _, last = text.rpartition("\n")
+    tail = f"\n{last}" if last.startswith(LINK_LABEL) and body else ""
+    note = "\n……（内容过长已截断，请到系统中查看全部）" + tail
     room = limit - len(note.encode("utf-8"))
-    return data[:room].decode("utf-8", errors="ignore") + note
+    return (body if tail else text).encode("utf-8")[:room].decode("utf-8", errors="ignore") + note
 
 
 def _sign_dingtalk(url: str, secret: str, now: datetime) -> str:
@@ -416,18 +426,23 @@ def backoff(config: NotifyConfig, attempts_before: int) -> timedelta:
     return timedelta(seconds=min(config.backoff_cap_seconds, config.backoff_seconds * 2 ** attempts_before))
 
 
+# How long a claimed delivery is left to its sender before another run may take it: far above the few
+# channel timeouts (10 s each by default) a batch can spend.
+SEND_LEASE = timedelta(minutes=10)
+
+
 def deliver_due(store: Store, config: NotifyConfig, now: datetime) -> DeliveryReport:
     """Send every queued delivery whose time has come: one message per channel (a digest when several are due)."""
     report = DeliveryReport()
     t = iso(now)
     by_channel: dict[str, list[dict]] = {}
-    for row in alert_store.due_deliveries(store, t):
+    for row in alert_store.claim_due(store, t, iso(now + SEND_LEASE)):
         by_channel.setdefault(row["channel"], []).append(row)
     for name, rows in by_channel.items():
         ids = [r["id"] for r in rows]
         channel = config.channels.get(name)
         if channel is None:
-            result = DeliveryResult(False, f"渠道「{name}」未配置（检查 config.local.toml）")
+            result = DeliveryResult(False, f"渠道「{name}」未配置（检查通知配置文件 {config.source or DEFAULT_CONFIG}）")
         else:
             result = send(channel, compose(rows, config.dashboard_url), config, now)
         if result.ok:
@@ -465,7 +480,7 @@ def channel_names(config: NotifyConfig) -> list[str]:
 
 def describe_channels(config: NotifyConfig) -> list[dict[str, str]]:
     """Channels without their secrets, for the page and the CLI."""
-    out = [{"name": DASHBOARD, "kind": "看板", "target": "预警页与总览横幅（始终开启）"}]
+    out = [{"name": f"看板（{DASHBOARD}）", "kind": "看板", "target": "预警页与总览横幅（始终开启）"}]
     for ch in config.channels.values():
         if ch.kind == "email":
             target = "、".join(ch.to)

@@ -250,8 +250,21 @@ def test_digest_goes_out_at_the_end_of_its_slot_inside_the_window():
     d = Delivery(mode="digest", digest_minutes=60, hours=(time(8, 30), time(18, 0)), weekends=False)
     assert alerts.due_at(d, datetime(2026, 11, 20, 9, 10, tzinfo=BJ)) == datetime(2026, 11, 20, 10, 0, tzinfo=BJ)
     assert alerts.due_at(d, datetime(2026, 11, 20, 10, 0, tzinfo=BJ)) == datetime(2026, 11, 20, 10, 0, tzinfo=BJ)
-    # the 17:xx slot ends at 18:00, when the window has closed: Monday morning
-    assert alerts.due_at(d, datetime(2026, 11, 20, 17, 5, tzinfo=BJ)) == datetime(2026, 11, 23, 8, 30, tzinfo=BJ)
+    # the 17:xx slot ends at 18:00, when the window has closed: it goes out as the window closes, the same
+    # Friday, not on Monday morning (the shipped rules use such windows)
+    closing = datetime(2026, 11, 20, 17, 59, 59, tzinfo=BJ)
+    assert alerts.due_at(d, datetime(2026, 11, 20, 17, 5, tzinfo=BJ)) == closing
+    assert alerts.due_at(Delivery(mode="digest", digest_minutes=120, hours=(time(8, 30), time(18, 0)),
+                                  weekends=False), datetime(2026, 11, 20, 16, 1, tzinfo=BJ)) == closing
+    # fired while the window is shut: held for its opening, as before
+    assert alerts.due_at(d, datetime(2026, 11, 20, 18, 5, tzinfo=BJ)) == datetime(2026, 11, 23, 8, 30, tzinfo=BJ)
+    # a window over midnight, and a weekday-only rule without hours (closes at Friday midnight)
+    night = Delivery(mode="digest", digest_minutes=60, hours=(time(22, 0), time(6, 0)))
+    assert alerts.due_at(night, datetime(2026, 11, 21, 5, 20, tzinfo=BJ)) == datetime(2026, 11, 21, 5, 59, 59, tzinfo=BJ)
+    assert alerts.due_at(night, datetime(2026, 11, 20, 23, 20, tzinfo=BJ)) == datetime(2026, 11, 21, 0, 0, tzinfo=BJ)
+    weekdays = Delivery(mode="digest", digest_minutes=120, weekends=False)
+    assert alerts.due_at(weekdays, datetime(2026, 11, 20, 23, 5, tzinfo=BJ)) == datetime(2026, 11, 20, 23, 59, 59,
+                                                                                         tzinfo=BJ)
     realtime = Delivery(hours=(time(8, 30), time(18, 0)))
     t = datetime(2026, 11, 20, 12, 34, 56, tzinfo=BJ)
     assert alerts.due_at(realtime, t) == t
@@ -267,8 +280,9 @@ def test_firings_outside_the_window_are_held_for_its_opening(fresh_store, frozen
     [f] = firings(fresh_store)          # shown on the dashboard at once
     [d] = alerts.deliveries(fresh_store)
     assert d["status"] == "queued" and d["due_at"] == iso(datetime(2026, 11, 23, 8, 30, tzinfo=BJ))
-    assert alert_store.due_deliveries(fresh_store, iso(friday_night + timedelta(days=1))) == []
-    assert len(alert_store.due_deliveries(fresh_store, d["due_at"])) == 1
+    saturday = iso(friday_night + timedelta(days=1))
+    assert alert_store.claim_due(fresh_store, saturday, saturday) == []
+    assert len(alert_store.claim_due(fresh_store, d["due_at"], d["due_at"])) == 1
 
 
 # -- settings ---------------------------------------------------------------------------------------
@@ -393,11 +407,15 @@ def test_example_rules_file_loads(db_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("body, said", [
-    ('[[rules]]\nname = "x"\nkind = "negative"\nmute = true\n', "unknown key(s) mute; allowed keys"),
-    ('rules = ["not a table"]\n', "rule #1: allowed keys"),
+    ('[[rules]]\nname = "x"\nkind = "negative"\nmute = true\n', "不认识的键 mute；可用的键"),
+    ('rules = ["not a table"]\n', "第 1 条规则：可用的键"),
+    ('[[rules]]\nname = "x"\nkind = "watchword"\nparams = { words = ["侵权"] }\n'
+     'delivery = { channels = ["不存在的渠道"] }\n', "渠道未配置：不存在的渠道"),
 ])
-def test_a_rules_file_with_a_wrong_key_names_it(db_path, tmp_path, capsys, body, said):
+def test_a_rules_file_with_a_wrong_key_names_it(db_path, tmp_path, capsys, monkeypatch, body, said):
     from monitor import admin_cli
+    (tmp_path / "notify.toml").write_text("[notify]\n", encoding="utf-8")      # no channels configured
+    monkeypatch.setenv("OPINION_CONFIG", str(tmp_path / "notify.toml"))
     f = tmp_path / "rules.toml"
     f.write_text(body, encoding="utf-8")
     assert admin_cli.main(["alerts", "load-rules", str(f), "--db", str(db_path)]) == 2

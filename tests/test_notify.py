@@ -225,6 +225,13 @@ def test_a_long_digest_is_cut_to_each_platform_limit(frozen_now):
         text = body["text"][key]
         assert len(text.encode("utf-8")) <= notify.TEXT_LIMITS[kind] < len(message.text.encode("utf-8"))
         assert text.startswith("【舆情预警】共 40 条") and text.endswith("请到系统中查看全部）")
+    # with a dashboard address the cut keeps it as the last line: the note sends people there
+    linked = notify.compose(firings, "http://yuqing.example/")
+    for kind in ("wecom", "dingtalk"):
+        _, body = notify.robot_request(notify.Channel("x", kind, url="https://x"), linked, frozen_now)
+        text = body["text"]["content"]
+        assert len(text.encode("utf-8")) <= notify.TEXT_LIMITS[kind]
+        assert text.endswith("请到系统中查看全部）\n查看与处置：http://yuqing.example/")
 
 
 # -- failures and retries -----------------------------------------------------------------------------
@@ -320,10 +327,14 @@ def test_config_file_with_secrets_from_the_environment(tmp_path):
     assert "s3cret" not in repr(cfg) and "x=1" not in repr(cfg)
     assert cfg.channels["群"].url.endswith("x=1")
     assert all("x=1" not in c["target"] for c in notify.describe_channels(cfg))
-    # no config file at the default place: dashboard only; a file named explicitly must exist
-    assert notify.NotifyConfig.load(env={"OPINION_CONFIG": str(tmp_path / "absent.toml")}).channels == {}
+    # a file named explicitly, or by $OPINION_CONFIG (a typo there turned e-mail and robots off), must exist
+    with pytest.raises(notify.NotifyConfigError, match="不存在（由环境变量 OPINION_CONFIG 指定）"):
+        notify.NotifyConfig.load(env={"OPINION_CONFIG": str(tmp_path / "config.tmol")})
     with pytest.raises(notify.NotifyConfigError, match="不存在"):
         notify.NotifyConfig.load(tmp_path / "absent.toml", env={})
+    # an unset or empty variable means the default place, where no file just means dashboard only
+    monkey = dict(OPINION_CONFIG="")
+    assert notify.NotifyConfig.load(env=monkey).source == str(notify.DEFAULT_CONFIG)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -347,3 +358,28 @@ def test_example_config_parses(tmp_path):
     cfg = notify.NotifyConfig.load(PROJECT_ROOT / "config.example.toml", env={})
     assert set(notify.CHANNEL_KINDS) == {c.kind for c in cfg.channels.values()}
     assert cfg.smtp is not None and cfg.smtp.password == ""
+
+
+def test_a_delivery_taken_by_one_sender_is_not_sent_again_by_another(fresh_store, frozen_now, robot):
+    """`alerts evaluate` by hand while the collector's evaluation is sending: each message goes out once. A
+    sender that died mid-send leaves its claim; after the lease the delivery is due again, not lost."""
+    cfg = config(robot.base)
+    fire(fresh_store, frozen_now, ["企业微信"])
+    with Store(fresh_store.path) as other:                      # the other process, mid-send
+        [taken] = alert_store.claim_due(other, iso(frozen_now), iso(frozen_now + notify.SEND_LEASE))
+    assert [d["status"] for d in alerts.deliveries(fresh_store)] == ["sending"]
+    assert notify.deliver_due(fresh_store, cfg, frozen_now + timedelta(seconds=5)).sent == 0
+    assert robot.requests == []
+    # the other sender never finished: after its lease the delivery goes out, once
+    later = frozen_now + notify.SEND_LEASE + timedelta(seconds=1)
+    assert notify.deliver_due(fresh_store, cfg, later).sent == 1
+    assert notify.deliver_due(fresh_store, cfg, later + timedelta(minutes=30)).sent == 0
+    assert len(robot.requests) == 1 and [d["status"] for d in alerts.deliveries(fresh_store)] == ["sent"]
+
+
+def test_a_failed_send_goes_back_to_the_queue_for_its_retry(fresh_store, frozen_now):
+    cfg = config("http://127.0.0.1:9")                          # nothing listens: the send fails
+    fire(fresh_store, frozen_now, ["企业微信"])
+    assert notify.deliver_due(fresh_store, cfg, frozen_now).failed == 1
+    [d] = alerts.deliveries(fresh_store)
+    assert (d["status"], d["attempts"]) == ("queued", 1) and d["due_at"] > iso(frozen_now)

@@ -281,7 +281,7 @@ def test_admin_test_send_reaches_a_local_robot(db, accounts, tmp_path, monkeypat
         assert robot.requests[0]["json"]["text"]["content"].startswith("【舆情预警】测试消息")
         # an editor sees the channels but cannot send
         at = page(ALERTS_PAGE, accounts["editor"])
-        assert table(at, "发送到")["渠道"].tolist() == ["dashboard", "值班群"]
+        assert table(at, "发送到")["渠道"].tolist() == ["看板（dashboard）", "值班群"]
         assert [b.key for b in at.button] == []
     finally:
         robot.close()

@@ -189,7 +189,7 @@ with tab_channels:
     if not sent:
         st.caption("还没有发送记录。")
     else:
-        status = {"queued": "等待发送", "sent": "已发送", "failed": "失败（已放弃）"}
+        status = {"queued": "等待发送", "sending": "正在发送", "sent": "已发送", "failed": "失败（已放弃）"}
         st.dataframe(pd.DataFrame({
             "预警": [r["title"] for r in sent],
             "渠道": [r["channel"] for r in sent],
