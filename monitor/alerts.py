@@ -538,11 +538,13 @@ def evaluate(store: Store, settings: Settings, now: datetime, *, sources: list[S
             report.errors.append(f"规则「{rule.name}」：{e}")
             continue
         for c in found:
-            last = alert_store.last_fired_at(store, rule.id, c.subject)
-            if last and now - datetime.fromisoformat(last) < timedelta(minutes=rule.delivery.dedup_minutes):
-                report.suppressed += 1
-                continue
+            # The check and the insert share one write transaction: an evaluation running at the same
+            # time (by hand, beside the collector's) waits for it and then sees this firing.
             with store.atomic():
+                last = alert_store.last_fired_at(store, rule.id, c.subject)
+                if last and now - datetime.fromisoformat(last) < timedelta(minutes=rule.delivery.dedup_minutes):
+                    report.suppressed += 1
+                    continue
                 fid = alert_store.insert_firing(store, rule_id=rule.id, rule_name=rule.name, kind=rule.kind,
                                                 subject=c.subject, fired_at=iso(now), title=c.title,
                                                 detail=c.detail, items=c.items)

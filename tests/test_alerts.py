@@ -420,3 +420,39 @@ def test_a_rules_file_with_a_wrong_key_names_it(db_path, tmp_path, capsys, monke
     f.write_text(body, encoding="utf-8")
     assert admin_cli.main(["alerts", "load-rules", str(f), "--db", str(db_path)]) == 2
     assert said in capsys.readouterr().err
+
+
+def test_two_evaluations_at_once_fire_an_alert_once(fresh_store, frozen_now, monkeypatch):
+    """`alerts evaluate` by hand while the collector's evaluation runs: the second waits for the first's
+    write and sees its firing (checking before the write transaction fired it twice)."""
+    import threading
+    rule(fresh_store, "关注词", "watchword", {"words": ["维权难"]})
+    add(fresh_store, "合肥某企业专利维权难", at=frozen_now - timedelta(minutes=1))
+    first_checked, second_started = threading.Event(), threading.Event()
+    real = alert_store.last_fired_at
+
+    def slow_first_check(store, rule_id, subject):
+        found = real(store, rule_id, subject)
+        if threading.current_thread().name == "first" and not first_checked.is_set():
+            first_checked.set()
+            second_started.wait(5)
+            threading.Event().wait(0.5)            # the second evaluation reaches its own check meanwhile
+        return found
+
+    monkeypatch.setattr(alert_store, "last_fired_at", slow_first_check)
+    reports = {}
+
+    def evaluate(name):
+        with Store(fresh_store.path) as s:
+            if name == "second":
+                first_checked.wait(5)
+                second_started.set()
+            reports[name] = run(s, frozen_now)
+
+    threads = [threading.Thread(target=evaluate, args=(n,), name=n) for n in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(firings(fresh_store)) == 1
+    assert (len(reports["first"].fired), reports["second"].suppressed) == (1, 1)
