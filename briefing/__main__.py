@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from briefing import issue
-from briefing.cli_parser import EXIT_USAGE, ChineseArgumentParser
+from monitor.cli_parser import EXIT_USAGE, ChineseArgumentParser
 from briefing.build import DEFAULT_UNIT, EDITABLE
 from briefing.docx import TEMPLATE, blank_template
 from briefing.period import KIND_LABELS, PeriodError, date_range, day, week

@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from monitor.cli_parser import ChineseArgumentParser
 from casebook import deidentify
 from casebook.amounts import describe
 from casebook.coverage import balance, coverage
@@ -251,7 +252,7 @@ def cmd_release(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m casebook", description="典型案例库：导入、审核、脱敏、覆盖、编发")
+    p = ChineseArgumentParser(prog="python -m casebook", description="典型案例库：导入、审核、脱敏、覆盖、编发")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def add(name, fn, help_):

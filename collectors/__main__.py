@@ -35,6 +35,7 @@ import signal
 import threading
 import sys
 
+from monitor.cli_parser import ChineseArgumentParser
 from collectors.http import POLITE, make_client
 from collectors.reader import local_path
 from collectors.registry import Source, SourceConfigError, load_sources
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m collectors", description="采集信息源（RSS/Atom）并入库研判。")
+    p = ChineseArgumentParser(prog="python -m collectors", description="采集信息源（RSS/Atom）并入库研判。")
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -107,10 +108,10 @@ def _positive_minutes(value: str) -> float:
     try:
         minutes = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of minutes: {value!r}") from None
+        raise argparse.ArgumentTypeError(f"间隔分钟数（MINUTES）应为数字，收到 {value!r}") from None
     # nan and inf pass a plain `<= 0` test; a pass every few milliseconds would spin.
     if not math.isfinite(minutes) or minutes < MIN_EVERY_MINUTES:
-        raise argparse.ArgumentTypeError(f"MINUTES must be a number of at least {MIN_EVERY_MINUTES:g}")
+        raise argparse.ArgumentTypeError(f"间隔分钟数（MINUTES）应为不小于 {MIN_EVERY_MINUTES:g} 的数字")
     return minutes
 
 

@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from monitor.cli_parser import ChineseArgumentParser
 from monitor import queries, users
 from monitor.cli import run_command
 from monitor.sample import SampleError, build_sample_file, load_sample, remove_sample
@@ -201,7 +202,7 @@ def cmd_handle(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     from monitor import admin_cli, backup_cli, intake_cli
-    p = argparse.ArgumentParser(prog="python -m monitor",
+    p = ChineseArgumentParser(prog="python -m monitor",
                                 description="舆情监测：导出、示例数据、检索、负面处置、用户与预警、录入")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_command(args.func, args)
     except (CliError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
 
 

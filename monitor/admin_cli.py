@@ -26,6 +26,7 @@ import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
+from monitor.cli_parser import ChineseArgumentParser
 from monitor import alert_store, alerts, notify, users
 from monitor.cli import cli_actor, run_command
 from monitor.settings import Settings
@@ -296,13 +297,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitor", description="账号与预警")
+    parser = ChineseArgumentParser(prog="python -m monitor", description="账号与预警")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
         return run_command(args.func, args)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
 
 

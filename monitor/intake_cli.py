@@ -21,6 +21,7 @@ import json
 import sys
 from pathlib import Path
 
+from monitor.cli_parser import ChineseArgumentParser
 from collectors.imports import FIELDS
 from collectors.registry import SourceConfigError
 from monitor import intake
@@ -134,7 +135,7 @@ def register(sub) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitor.intake_cli")
+    parser = ChineseArgumentParser(prog="python -m monitor.intake_cli")
     register(parser.add_subparsers(dest="cmd", required=True))
     args = parser.parse_args(argv)
     return run_command(args.func, args)

@@ -9,10 +9,11 @@ rollback  put the previous model back (run again to undo); then `python -m monit
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+from monitor.cli_parser import ChineseArgumentParser
 
 
 def _classify(args) -> int:
@@ -23,17 +24,17 @@ def _classify(args) -> int:
     try:
         judge = load_judge()
     except ModelError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
     try:
         inp = open(args.inp, "rb") if args.inp else sys.stdin.buffer
     except OSError as e:
-        print(f"error: cannot read {args.inp}: {e.strerror}", file=sys.stderr)
+        print(f"错误：无法读取 {args.inp}：{e.strerror}", file=sys.stderr)
         return 2
     try:
         out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     except OSError as e:
-        print(f"error: cannot write {args.out}: {e.strerror}", file=sys.stderr)
+        print(f"错误：无法写入 {args.out}：{e.strerror}", file=sys.stderr)
         return 2
     if out is sys.stdout and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
@@ -61,7 +62,7 @@ def _store_corrections(db: str | None) -> list[dict]:
         with Store(path) as store:
             return store.corrections() + confirmations(store)
     except StoreError as e:
-        print(f"warning: corrections not read from {path}: {e}", file=sys.stderr)
+        print(f"提示：未能读取 {path} 中的人工更正：{e}", file=sys.stderr)
         return []
 
 
@@ -87,7 +88,7 @@ def _status(args) -> int:
     try:
         print(json.dumps(status(_store_corrections(args.db)), ensure_ascii=False, indent=1))
     except VersionError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
     return 0
 
@@ -98,7 +99,7 @@ def _rollback(args) -> int:
     try:
         card = rollback()
     except (VersionError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
     print(json.dumps({"model_in_use": {"trained_at": card.get("trained_at")}}, ensure_ascii=False))
     print("stored items keep their judgement until `python -m monitor rejudge`", file=sys.stderr)
@@ -113,10 +114,10 @@ def _evaluate(args) -> int:
     try:
         result = evaluate(Path(args.data), load_judge(), baseline=not args.no_snownlp)
     except (EvalDataError, ModelError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"错误：{e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: cannot read {args.data}: {e.strerror}", file=sys.stderr)
+        print(f"错误：无法读取 {args.data}：{e.strerror}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -133,11 +134,11 @@ def _correct(args) -> int:
     changes = [("negative", args.negative), ("ip_type", args.ip_type), ("topic", args.topic)]
     changes = [(f, v) for f, v in changes if v is not None]
     if not changes:
-        print("error: nothing to correct: give --negative, --ip-type or --topic", file=sys.stderr)
+        print("错误：没有要更正的内容：请给出 --negative、--ip-type 或 --topic", file=sys.stderr)
         return 2
     path = Settings.load(db=args.db).db_path
     if not Path(path).exists():
-        print(f"error: database not found: {path}", file=sys.stderr)
+        print(f"错误：找不到数据库：{path}", file=sys.stderr)
         return 2
     try:
         with Store(path) as store:
@@ -145,7 +146,7 @@ def _correct(args) -> int:
             with store.atomic():
                 ids = [store.apply_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
     except (KeyError, ValueError, StoreError) as e:
-        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        print(f"错误：{e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     print(json.dumps({"item": args.id, "corrections": ids, "fields": dict(changes), "user": args.user},
                      ensure_ascii=False))
@@ -153,7 +154,7 @@ def _correct(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sentiment", description="IP opinion judgement")
+    ap = ChineseArgumentParser(prog="python -m sentiment", description="IP opinion judgement")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("classify", help="judge JSON Lines (stdin -> stdout by default)")
     c.add_argument("--in", dest="inp", metavar="FILE")

@@ -173,16 +173,6 @@ def test_help_and_warnings_are_chinese(setup, capsys, tmp_path):
     assert err.startswith("警告：未能读取信息源配置") and "附录只列出本期运行过的信息源" in err
 
 
-def test_parser_translates_argparse_forms():
-    from briefing.cli_parser import translate
-    assert translate("the following arguments are required: --date, --out") == "缺少必需的参数：--date、--out"
-    assert translate("argument command: invalid choice: 'monthly' (choose from 'weekly', 'daily')",
-                     subcommand_dest="command") == "子命令不能是 'monthly'（可选：weekly、daily）"
-    assert translate("argument --year: invalid int value: 'abc'") == "参数 --year 的值 'abc' 无效（应为整数）"
-    assert translate("argument --x: not allowed with argument --y") == "参数 --x 不能与 --y 同时使用"
-    assert translate("something new") == "something new"      # an unknown form is shown, not lost
-
-
 def test_list_names_a_range_briefing_as_its_title_does(setup, capsys):
     """`list` calls an issued --from/--to briefing 专报, the word its title (知识产权舆情专报) uses."""
     from briefing.build import TITLES

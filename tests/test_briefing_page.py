@@ -53,6 +53,7 @@ def test_preview_edit_and_generate(env):
     assert any(XSS in list(df.value.iloc[:, 0]) for df in at.dataframe)  # hostile title only inside a table
     assert not any(XSS in m.value for m in at.markdown)
     assert "尚未签发" in at.caption[0].value
+    assert any(c.value.startswith(("本期报道", "本期无转载量较大的事件")) for c in at.caption)   # as in the Word file
     assert any("采集不完整" in w.value for w in at.warning)
     cases = next(df.value for df in at.dataframe if "案例" in df.value.columns)
     assert list(cases["状态"]) == ["已通过"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", cases["时间"][0])

@@ -180,7 +180,7 @@ def test_cli_users_add_list_passwd_disable(db_path, monkeypatch, frozen_now):
     code, out, _ = _cli(["users", "add", "root", "--role", "admin", "--password-stdin", *db], monkeypatch, PW + "\n")
     assert code == 0 and "root" in out
     code, _, err = _cli(["users", "add", "v", "--role", "viewer", "--password-stdin", *db], monkeypatch, "short\n")
-    assert code == 2 and "error:" in err and "用户名" in err
+    assert code == 2 and "错误：" in err and "用户名" in err
     code, _, err = _cli(["users", "add", "viewer1", "--role", "viewer", "--password-stdin", *db], monkeypatch, "short\n")
     assert code == 2 and "至少" in err
     code, _, _ = _cli(["users", "add", "viewer1", "--role", "viewer", "--password-stdin", *db], monkeypatch, PW + "\n")

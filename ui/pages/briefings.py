@@ -137,10 +137,9 @@ if not daily:
                "知识产权类型分布", "br_png_ip_types")
 
 st.subheader("三、重点信息" if daily else "三、热点事件")
+st.caption(data.facts["stories"][0])          # the same sentence as the Word file's, list or no list
 if data.stories:
     st.dataframe(_stories_frame(data.stories), hide_index=True, width="stretch")
-else:
-    st.info("本期未监测到相关信息。")
 
 st.subheader("二、需关注的负面信息" if daily else "四、负面舆情及处置")
 for line in data.facts["handling"]:

@@ -6,9 +6,8 @@ argument, an option without its value, a value of the wrong type — and prints 
 `错误：<prog>：<reason>`, then exits with code 2, as argparse does. Anything it does not recognise is
 printed unchanged rather than dropped.
 
-It depends on nothing but the standard library so any `python -m <package>` entry point can use it;
-its natural home is next to `monitor.cli.run_command` (see docs/briefing.md), the briefing keeps it
-until it moves there.
+It depends on nothing but the standard library; every `python -m <package>` entry point uses it (their
+__main__ modules may import monitor; the collectors and sentiment libraries themselves do not).
 """
 from __future__ import annotations
 
@@ -36,6 +35,8 @@ _FORMS: list[tuple[re.Pattern, str]] = [
     (re.compile(_ARG + r"ignored explicit argument (?P<value>.+)$"), "{arg} 不接受值 {value}"),
     (re.compile(r"^ambiguous option: (?P<opt>\S+) could match (?P<matches>.+)$"),
      "选项 {opt} 有歧义，可能是：{matches}"),
+    # last: a type function's own message (ArgumentTypeError, already in Chinese) after the argument name
+    (re.compile(_ARG + r"(?P<rest>.+)$"), "{arg}：{rest}"),
 ]
 _TYPES = {"int": "整数", "float": "数字", "str": "文本"}
 _HEADINGS = {"positional arguments": "位置参数", "options": "选项", "optional arguments": "选项"}
