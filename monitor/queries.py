@@ -797,7 +797,7 @@ def period_cities(store: Store, start: date, end: date) -> pd.DataFrame:
     return frame.sort_values(["count", "city"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-PERIOD_ITEM_COLUMNS = ("id", "story_id", "published_at", "title", "snippet", "source", "url", "negative")
+PERIOD_ITEM_COLUMNS = ("id", "story_id", "published_at", "title", "snippet", "source", "url", "negative", "topic")
 
 
 def period_items(store: Store, start: date, end: date, snippet_chars: int = 0) -> pd.DataFrame:
@@ -809,7 +809,7 @@ def period_items(store: Store, start: date, end: date, snippet_chars: int = 0) -
     lo, hi = period_bounds(start, end)
     story = "coalesce(story_id, id)" if has_column(store, "story_id") else "NULL"
     rows = store.conn.execute(
-        f"SELECT id, {story}, published_at, title, substr(text, 1, ?), source, url, negative FROM items "
+        f"SELECT id, {story}, published_at, title, substr(text, 1, ?), source, url, negative, topic FROM items "
         "WHERE published_at >= ? AND published_at < ? ORDER BY published_at, id",
         (max(0, int(snippet_chars)), lo, hi)).fetchall()
     frame = _frame(rows, PERIOD_ITEM_COLUMNS)

@@ -389,3 +389,21 @@ def test_handling_figures_cover_the_negative_events_the_section_counts(tmp_path)
         data = B.build(s, week("2026-W46", now.date()), sources=SOURCES, now=now)
     assert data.negatives_total == 2
     assert data.facts["handling"] == ["处置情况：上述2个事件中，待研判2个。"]
+
+
+def test_period_items_carry_the_topic_so_hot_events_need_no_look_ups(tmp_path):
+    """Off-topic stories are left out of 热点事件 from the period's own rows: every candidate is checked,
+    not only the first hundred looked up one by one."""
+    when = at(WEEK + timedelta(days=1), 9)
+    off = Judgement(negative=False, p_negative=0.05, polarity="neutral", topic="off")
+    rows = [("某地暴雨致交通中断", off, "源甲"), ("某地暴雨致交通中断", off, "源乙"),
+            ("合肥查处商标侵权案件", judgement("positive"), "源甲"), ("合肥查处商标侵权案件", judgement("positive"), "源乙")]
+    with Store(tmp_path / "o.db") as s:
+        s.add_items([(Item(source=src, url=f"https://news.example/h{n}", title=t, text=t + "。", published_at=when,
+                           fetched_at=when), j) for n, (t, j, src) in enumerate(rows)])
+        items = queries.period_items(s, WEEK, WEEK + timedelta(days=6))
+    assert list(items["topic"]) == ["off", "off", "ip", "ip"]
+    ranked = B.rank_stories(items)
+    hot, qualified = B.hot_stories(items, ranked, 10, store=None)       # nothing to look up
+    assert qualified == 1 and list(hot["items"]) == [2]
+    assert items.iloc[int(hot["first"][0])]["title"] == "合肥查处商标侵权案件"
