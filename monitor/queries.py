@@ -405,6 +405,8 @@ def item_list(store: Store, f: ItemFilter, now: datetime | None = None) -> ItemP
         return ItemPage(rows=_list_frame([]), total=0, filter=f, notes=notes, error=str(e))
     if f.keyword and store.search_index_missing():
         notes.append("全文索引尚未建立，按字面匹配检索（运行 python -m monitor reindex 建立索引）。")
+    elif f.keyword:
+        notes += parse_query(f.keyword).notes           # parsed already in _where: it cannot fail here
     table = _items_from(store, f)
     total = store.conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table}{where} LIMIT ?)",
                                args + [COUNT_CAP + 1]).fetchone()[0]

@@ -38,6 +38,7 @@ _AND = {"AND", "与", "&"}
 _NOT = {"NOT", "非"}
 _UNSUPPORTED = re.compile(r"[*^(){}:：（）\[\]]|\bNEAR\b")
 _TOKEN = re.compile(r'-?"[^"]*"|[^\s"]+|"')
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 class SearchSyntaxError(ValueError):
@@ -176,6 +177,7 @@ def parse_query(raw: str) -> ParsedQuery:
     negate = False
     dangling_and = False
     shown: list[str] = []
+    single: list[str] = []
     for tok in _TOKEN.findall(q):
         upper = tok.upper()
         if upper in _OR:
@@ -208,9 +210,19 @@ def parse_query(raw: str) -> ParsedQuery:
             notes.append(f"「{body}」中没有可检索的文字，已忽略。")
             negate = False
             continue
-        clauses[-1].append((negate, _quote(words), " ".join(words)))
+        match = _quote(words)
+        if len(words) == 1 and len(words[0]) == 1 and _HAN.match(words[0]):
+            # One character is rarely a word of its own (侵, 皖, 滁): match the words it begins (侵权, 皖北,
+            # 滁州). Inside a word (安徽's 徽) it cannot be found: the note says to search the word.
+            match += "*"
+            if (w := words[0]) not in single:
+                single.append(w)
+        clauses[-1].append((negate, match, " ".join(words)))
         shown.append(("-" if negate else "") + " ".join(words))
         negate = False
+    if single:
+        notes.append(f"单字「{'、'.join(single)}」按词首检索（如「侵」找到“侵权”“侵犯”），"
+                     "不含字在词中的用法（如“安徽”的“徽”）：请尽量用词语检索。")
     if negate:
         raise SearchSyntaxError("“NOT/-” 后面需要一个检索词。")
     if dangling_and:

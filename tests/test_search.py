@@ -61,6 +61,9 @@ def found(store, q, **kw) -> set[str]:
     ("維權", {"e"}),                      # traditional characters fold to simplified
     ("ＢＢＣ新闻", set()),                # no hits is an empty answer, not an error
     ("区块链", set()),
+    ("侵", {"a", "c"}),                   # one character: the words it begins (侵权)
+    ("侵 -宣判", {"c"}),
+    ("标", {"d"}),                        # 标志 (inside 地理标志) begins with it; 商标 does not, and the page says so
 ])
 def test_search_cases(store, q, expected):
     assert found(store, q) == expected
@@ -191,3 +194,9 @@ def test_cli_search_and_reindex(tmp_path):
     assert [json.loads(line)["url"] for line in r.stdout.splitlines()] == ["https://example.com/f"]
     r = run("search", "商标", "--suspect", "--negative")
     assert {json.loads(line)["url"] for line in r.stdout.splitlines()} == {"https://example.com/c", "https://example.com/f"}
+
+
+def test_a_single_character_search_says_how_it_was_read(store):
+    page = queries.item_list(store, ItemFilter(keyword="侵"), now=NOW)
+    assert any("单字「侵」按词首检索" in n for n in page.notes)
+    assert not any("单字" in n for n in queries.item_list(store, ItemFilter(keyword="侵权"), now=NOW).notes)

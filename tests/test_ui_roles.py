@@ -251,3 +251,25 @@ def test_only_admin_gets_the_sample_buttons(env, role):
     with Store(db, readonly=True) as s:
         assert s.conn.execute("SELECT count(*) FROM items WHERE is_sample = 1").fetchone()[0] == 0
     assert audit_actions(db, "admin1") == ["sample.remove"]
+
+
+def test_the_correction_form_shows_the_item_shown_and_saves_only_what_was_changed(env):
+    """信息流: the 更正 form kept the first item's 倾向/类型 while J stepped on; 保存更正 then wrote them onto
+    the item shown (a type correction nobody made, learnt by the next training run)."""
+    db, accounts, *_ = env
+    at = run(PAGES / "stream.py", accounts["handler"])
+    pick(at, "detail_item", "专利维权难")
+    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("negative", "专利")
+    at.text_input(key="fix_note").input("写给上一条的说明")
+    pick(at, "detail_item", "典型案例")                               # a publicity item: positive, 专利
+    pick(at, "detail_item", NEG_TITLE)                                 # negative, 商标
+    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("negative", "商标")
+    assert at.text_input(key="fix_note").value == ""
+    at.selectbox(key="fix_polarity").set_value("neutral")
+    next(b for b in at.button if b.label == "保存更正").click().run()
+    assert not at.exception
+    item = item_id(db, NEG_TITLE)
+    with Store(db) as s:
+        assert [(c["field"], c["value"]) for c in s.corrections(item)] == [("polarity", "neutral")]
+    # after the save the form shows the item as it now is
+    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("neutral", "商标")

@@ -101,3 +101,19 @@ def test_an_estimated_time_is_marked_in_the_export(fresh_store):
                             Judgement(negative=False, p_negative=0.1, polarity="neutral"))])
     rows = list(csv.reader(io.StringIO(exports.export_view(fresh_store, ItemFilter(), "csv")[0].decode("utf-8-sig"))))
     assert rows[1][1] == "2026-11-20 17:30（估）" and "published_estimated" not in rows[0]
+
+
+def test_a_dashboard_export_does_not_wait_for_the_shared_connection(store):
+    """Exports run on their own read-only connection: while another session holds the shared one (here: its
+    lock taken), the export still finishes, and others are not kept waiting for the export either."""
+    import threading
+
+    from ui import state
+    out: dict = {}
+    with state._LOCK:
+        worker = threading.Thread(target=lambda: out.update(r=state.export_view(str(store.path), ItemFilter(), "csv")))
+        worker.start()
+        worker.join(30)
+        assert not worker.is_alive()
+    data, _ = out["r"]
+    assert len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) == 1 + len(queries.view_records(store, ItemFilter())[0])

@@ -251,23 +251,27 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         g.button("与知识产权无关", key="act_off_topic", icon=":material/block:",
                  **act("更正", "item.correct", {"field": "topic", "value": "off"},
                        Store.apply_correction, item_id, "topic", "off", name))
+    # The form's keys outlive a rerun: its values are set from the item shown whenever another item (or a
+    # new judgement of this one) is shown, so 保存更正 sends only what the user changed on *this* item.
+    pol_shown = d["polarity"] if d.get("polarity") in widgets.POLARITY_LABELS else "neutral"
+    ipt_shown = d["ip_type"] if d.get("ip_type") in IP_TYPES else next(iter(IP_TYPES))
+    shown = (item_id, pol_shown, ipt_shown)
+    widgets.start_form({"fix_polarity": pol_shown, "fix_ip_type": ipt_shown, "fix_note": "", "fix_for": shown},
+                       over=st.session_state.get("fix_for") != shown)
     with st.form("correct_item", border=True):
         e, f = st.columns(2)
         pol = e.selectbox("更正倾向", list(widgets.POLARITY_LABELS), format_func=widgets.polarity_label,
-                          index=list(widgets.POLARITY_LABELS).index(d["polarity"]) if d.get("polarity") in widgets.POLARITY_LABELS
-                          else 1, key="fix_polarity")
-        ipt = f.selectbox("更正知识产权类型", list(IP_TYPES),
-                          index=list(IP_TYPES).index(d["ip_type"]) if d.get("ip_type") in IP_TYPES else 0,
-                          key="fix_ip_type")
+                          key="fix_polarity")
+        ipt = f.selectbox("更正知识产权类型", list(IP_TYPES), key="fix_ip_type")
         note = st.text_input("说明（可选）", key="fix_note", max_chars=500)
         if st.form_submit_button("保存更正"):
             changed = False
-            if pol != d.get("polarity"):
+            if pol != pol_shown:
                 _act(db, "倾向更正", user, "handle", ("item.correct", item_id,
                                                         {"field": "polarity", "value": pol, "note": note}),
                      Store.apply_correction, item_id, "polarity", pol, name, note)
                 changed = True
-            if ipt != d.get("ip_type"):
+            if ipt != ipt_shown:
                 _act(db, "类型更正", user, "handle", ("item.correct", item_id,
                                                         {"field": "ip_type", "value": ipt, "note": note}),
                      Store.apply_correction, item_id, "ip_type", ipt, name, note)
