@@ -243,7 +243,8 @@ def test_only_admin_gets_the_sample_buttons(env, role):
     at = run(ROOT / "dashboard.py", accounts[role])
     buttons = [b for b in at.button if b.key == "remove_sample"]
     if role != "admin":
-        assert not buttons and any("只有管理员可以载入或清除示例数据" in c.value for c in at.caption)
+        assert not buttons and not any("只有管理员" in c.value for c in at.caption)
+        assert any("开始采集后可由管理员一键清除" in i.value for i in at.info)
         with Store(db, readonly=True) as s:
             assert s.conn.execute("SELECT count(*) FROM items WHERE is_sample = 1").fetchone()[0] == 1
         return
@@ -273,3 +274,12 @@ def test_the_correction_form_shows_the_item_shown_and_saves_only_what_was_change
         assert [(c["field"], c["value"]) for c in s.corrections(item)] == [("polarity", "neutral")]
     # after the save the form shows the item as it now is
     assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("neutral", "商标")
+
+
+@pytest.mark.parametrize("role", ["viewer", "admin"])
+def test_server_paths_are_shown_to_admins_only(env, role):
+    db, accounts, *_ = env
+    for page in (ROOT / "dashboard.py", PAGES / "sources.py"):
+        at = run(page, accounts[role])
+        shown = [t.value for t in at.sidebar.text] + [c.value for c in at.caption]
+        assert any(str(db) in v or "配置文件" in v for v in shown) == (role == "admin"), page.name

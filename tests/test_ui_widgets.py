@@ -48,3 +48,45 @@ def test_an_off_topic_item_reads_as_such_not_by_its_tone():
     t = table_frame(rows)
     assert list(t["倾向"]) == ["无关话题", "负面", "中性（疑似负面）"]      # the store's 疑似 column decides
     assert t["链接"].iloc[0] == "https://a.example.cn/1" and t["链接"].iloc[1] == ""   # javascript: is no link
+
+
+def test_trend_chart_has_a_band_per_day_labelled_under_its_bar():
+    """Days are bands labelled under their own bar (a time axis put the last bar under tomorrow's date); a day
+    with nothing collected keeps its empty band; long ranges show about 15 labels."""
+    import pandas as pd
+
+    from ui.widgets import trend_chart
+    frame = pd.DataFrame({"day": pd.to_datetime(["2026-11-20", "2026-11-20", "2026-11-23"]),
+                          "polarity": ["negative", "neutral", "positive"], "count": [3, 5, 2]})
+    spec = trend_chart(frame).to_dict()
+    x = spec["encoding"]["x"]
+    assert x["type"] == "ordinal"
+    assert x["scale"]["domain"] == ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"]
+    assert x["axis"]["values"] == x["scale"]["domain"]
+    year = pd.DataFrame({"day": pd.date_range("2025-11-28", "2026-11-27", freq="D"), "polarity": "neutral",
+                         "count": 1})
+    labels = trend_chart(year).to_dict()["encoding"]["x"]["axis"]["values"]
+    assert 12 <= len(labels) <= 16 and labels[0] == "2025-11-28"
+
+
+def test_a_flat_change_is_said_without_an_arrow():
+    from ui.widgets import _arrow, change
+    assert (change(0.004), _arrow(0.004)) == ("持平 较上期", "off")
+    assert (change(-0.004), _arrow(-0.004)) == ("持平 较上期", "off")
+    assert (change(0.31), _arrow(0.31)) == ("+31% 较上期", "auto")
+    assert change(None) is None
+
+
+def test_story_trend_has_zero_days_and_whole_number_ticks():
+    import pandas as pd
+
+    from ui.widgets import story_trend_chart
+    daily = pd.DataFrame({"story_id": [7, 7, 9], "day": ["2026-11-20", "2026-11-23", "2026-11-21"],
+                          "count": [2, 1, 4]})
+    chart = story_trend_chart(daily, {7: "合肥查处商标侵权案", 9: "芜湖专利纠纷"})
+    data = chart.data
+    assert len(data) == 8                                   # 2 stories x 4 days
+    seven = data[data["story_id"] == 7].sort_values("日期")["count"].tolist()
+    assert seven == [2, 0, 0, 1] and set(data["事件"]) == {"合肥查处商标侵权案", "芜湖专利纠纷"}
+    y = chart.to_dict()["encoding"]["y"]["axis"]
+    assert y["tickMinStep"] == 1 and y["format"] == "d"

@@ -77,17 +77,25 @@ def percent(x: float | None) -> str:
 
 
 def change(x: float | None) -> str | None:
-    return None if x is None else f"{x:+.0%} 较上期"
+    if x is None:
+        return None
+    return "持平 较上期" if round(x * 100) == 0 else f"{x:+.0%} 较上期"   # not "↓ -0%"
+
+
+def _arrow(x: float | None) -> str:
+    return "off" if x is not None and round(x * 100) == 0 else "auto"
 
 
 # -- shell -----------------------------------------------------------------------------
 
 def sidebar(s: Settings, db: str, live: bool = True) -> None:
     """Where the data comes from and how fresh it is, on every page; `live` pages rerun on new data."""
+    from ui import auth  # imported here: ui.auth imports this module
     last = state.last_collection(db, s.stall_minutes, state.tick(s))
     with st.sidebar:
-        st.caption("数据库")
-        st.text(db)
+        if users.can(auth.current_user(state.store(db), s), "manage_users"):   # a server path: for admins
+            st.caption("数据库")
+            st.text(db)
         st.caption("最近采集")
         if last["finished_at"]:
             st.text(f"{last['finished_at'][:16].replace('T', ' ')}（约 {int(last['age_minutes'])} 分钟前）")
@@ -153,22 +161,22 @@ def sample_notice(s: Settings, db: str) -> None:
         return
     user = auth.current_user(state.store(db), s)
     allowed = users.can(user, "manage_sample")
+    # Staff who may not load or clear it are told who can, in the same sentence, not by a refusal beside it.
+    who = "" if allowed else "由管理员"
     with st.container(border=True):
-        left, right = st.columns([4, 1], vertical_alignment="center")
+        left, right = st.columns([4, 1], vertical_alignment="center") if allowed else (st.container(), None)
         if counts["sample"]:
             left.info(f"示例数据：当前显示的 {counts['sample']} 条信息来自随产品附带的示例语料（真实公开报道，"
-                      "用于演示），不是本单位采集的结果。开始采集后可一键清除。", icon=":material/info:")
+                      f"用于演示），不是本单位采集的结果。开始采集后可{who}一键清除。", icon=":material/info:")
             if allowed:
                 right.button("清除示例数据", key="remove_sample", icon=":material/delete:",
                              on_click=_remove_sample, args=(db, user), type="primary")
         else:
-            left.info("数据库中还没有任何信息。可以先载入示例数据了解系统，或启动采集（python -m collectors run）。",
+            left.info(f"数据库中还没有任何信息。可以先{who}载入示例数据了解系统，或启动采集（python -m collectors run）。",
                       icon=":material/inbox:")
             if allowed:
                 right.button("载入示例数据", key="load_sample", icon=":material/download:",
                              on_click=_load_sample, args=(db, s, user))
-        if not allowed:
-            right.caption(SAMPLE_ADMIN_ONLY)
 
 
 # -- overview ----------------------------------------------------------------------------
@@ -182,26 +190,53 @@ def period_tiles(ov: Mapping[str, Mapping[str, Any]]) -> None:
     for col, (key, label) in zip(cols, PERIOD_LABELS.items()):
         p = ov[key]
         with col.container(border=True):
-            st.metric(f"{label}信息量", p["total"], delta=change(p["total_change"]), delta_color="off")
+            st.metric(f"{label}信息量", p["total"], delta=change(p["total_change"]), delta_color="off",
+                      delta_arrow=_arrow(p["total_change"]))
             a, b = st.columns(2)
-            a.metric(f"{label}负面", p["negative"], delta=change(p["negative_change"]), delta_color="inverse")
+            a.metric(f"{label}负面", p["negative"], delta=change(p["negative_change"]), delta_color="inverse",
+                     delta_arrow=_arrow(p["negative_change"]))
             b.metric(f"{label}负面占比", percent(p["negative_share"]))
             if p.get("suspect"):
                 st.caption(f"另有疑似负面 {p['suspect']} 条（信息流中勾选“疑似负面”查看）")
 
 
 def trend_chart(frame: pd.DataFrame) -> alt.Chart:
-    data = frame.assign(倾向=frame["polarity"].map(polarity_label))
+    # Days as ordered bands labelled under their bar: on a time axis the labels mark where days begin, so
+    # each bar sat between two labels and the last one under tomorrow's date.
+    data = frame.assign(倾向=frame["polarity"].map(polarity_label),
+                        日期=pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d"))
+    stamps = pd.to_datetime(frame["day"])
+    # every day of the span has its band, a day with nothing collected too (an empty band, not no band)
+    days = [d.strftime("%Y-%m-%d") for d in pd.date_range(stamps.min(), stamps.max(), freq="D")] if len(data) else []
+    shown = days[::max(1, -(-len(days) // 15))]          # at most ~15 labels, whatever the range
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonthdate(day):T", title="日期",
-                axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
+        x=alt.X("日期:O", title="日期", scale=alt.Scale(domain=days),
+                axis=alt.Axis(values=shown, labelExpr="slice(datum.value, 5)", labelAngle=0)),
         y=alt.Y("count:Q", title="信息量", stack=True),
         color=alt.Color("倾向:N", title="倾向", scale=alt.Scale(domain=list(POLARITY_COLORS),
                                                               range=list(POLARITY_COLORS.values()))),
         order=alt.Order("倾向:N"),
-        tooltip=[alt.Tooltip("yearmonthdate(day):T", title="日期", format="%Y-%m-%d"),
-                 alt.Tooltip("倾向:N"), alt.Tooltip("count:Q", title="信息量")],
+        tooltip=[alt.Tooltip("日期:O"), alt.Tooltip("倾向:N"), alt.Tooltip("count:Q", title="信息量")],
     ).properties(height=260)
+
+
+def story_trend_chart(daily: pd.DataFrame, names: Mapping[int, str]) -> alt.Chart:
+    """Reports per day for a few stories: a day without reports is a 0 (a line drawn across it suggested
+    coverage that day), counts are whole numbers, and the legend, below, shows the titles in full."""
+    stamps = pd.to_datetime(daily["day"])
+    span = pd.date_range(stamps.min(), stamps.max(), freq="D")
+    grid = pd.MultiIndex.from_product([list(dict.fromkeys(daily["story_id"])), span], names=["story_id", "日期"])
+    data = (daily.assign(日期=stamps).set_index(["story_id", "日期"])["count"].reindex(grid, fill_value=0)
+            .reset_index())
+    data["事件"] = data["story_id"].map(lambda i: names.get(int(i), str(i)))
+    return alt.Chart(data).mark_line(point=True).encode(
+        # one tick a day: over two or three days Vega ticks every 12 hours and prints each date twice
+        x=alt.X("yearmonthdate(日期):T", title="日期",
+                axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
+        y=alt.Y("count:Q", title="报道数", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("事件:N", title="事件", legend=alt.Legend(orient="bottom", columns=2, labelLimit=360)),
+        tooltip=["事件", alt.Tooltip("yearmonthdate(日期):T", title="日期"), alt.Tooltip("count:Q", title="报道数")],
+    ).properties(height=280)
 
 
 def bar_chart(frame: pd.DataFrame, field: str, title: str, horizontal: bool = True) -> alt.Chart:

@@ -122,8 +122,9 @@ with tab_list:
     if cases:
         st.dataframe(_cases_frame(cases), hide_index=True, width="stretch")
     else:
-        st.info("没有符合条件的案例。" if cs.count_by_state() else "案例库还是空的：可新建案例、在“候选线索”中从舆情条目发现，"
-                "或用 python -m casebook import 导入。")
+        st.info("没有符合条件的案例。" if cs.count_by_state() else
+                "案例库还是空的：可新建案例、在“候选线索”中从舆情条目发现，或用 python -m casebook import 导入。"
+                if role else "案例库还是空的：案例由编辑新建或导入。")
 
     if cases:
         case_id = st.selectbox("查看案例", [c["id"] for c in cases],

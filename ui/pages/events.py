@@ -1,5 +1,4 @@
 """热点事件: stories (a report and its reposts) over a window, by reach, with trend, key sources and first appearance."""
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -30,16 +29,9 @@ st.dataframe(pd.DataFrame({
 top = tuple(int(x) for x in stories["story_id"].head(8))
 daily = state.story_daily(db, top, days, tick)
 if not daily.empty:
-    names = {int(r.story_id): r.title[:24] for r in stories.itertuples()}
-    daily = daily.assign(事件=daily["story_id"].map(names), 日期=pd.to_datetime(daily["day"]))
+    names = {int(r.story_id): r.title[:40] for r in stories.itertuples()}
     st.subheader("热度走势（前 8 个事件，每日报道数）")
-    st.altair_chart(alt.Chart(daily).mark_line(point=True).encode(
-        # one tick a day: over two or three days Vega ticks every 12 hours and prints each date twice
-        x=alt.X("yearmonthdate(日期):T", title="日期",
-                axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
-        y=alt.Y("count:Q", title="报道数"), color=alt.Color("事件:N", title="事件"),
-        tooltip=["事件", alt.Tooltip("yearmonthdate(日期):T", title="日期"), alt.Tooltip("count:Q", title="报道数")],
-    ).properties(height=280), width="stretch")
+    st.altair_chart(widgets.story_trend_chart(daily, names), width="stretch")
 
 labels = {int(r.story_id): f"{r.title[:60]}（{r.items} 条）" for r in stories.itertuples()}
 chosen = st.selectbox("事件详情", list(labels), index=None, format_func=lambda i: labels.get(i, str(i)), key="events_pick",

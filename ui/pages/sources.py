@@ -32,8 +32,8 @@ if health.empty:
     st.info("还没有配置信息源（data/sources.toml），也没有采集记录。")
 else:
     widgets.source_health_table(health)
-st.caption(f"超过 {settings.stall_minutes} 分钟没有成功采集的已启用信息源标为“停滞”。配置文件："
-           f"{widgets.md_escape(str(settings.sources_file))}")
+where = f"配置文件：{widgets.md_escape(str(settings.sources_file))}" if auth.can(user, "manage_users") else ""
+st.caption(f"超过 {settings.stall_minutes} 分钟没有成功采集的已启用信息源标为“停滞”。{where}")
 
 
 
