@@ -5,6 +5,7 @@ Run: streamlit run dashboard.py  (OPINION_DB selects the database file)
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -43,7 +44,9 @@ LIVE_PAGES = {"总览", "信息流", "负面处置", "热点事件", "预警", "
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="知识产权舆情监测", page_icon=":material/policy:", layout="wide")
+# a local file: a :material/…: page icon is fetched from fonts.gstatic.com, which an intranet cannot reach
+st.set_page_config(page_title="知识产权舆情监测", page_icon=str(Path(__file__).parent / "ui" / "static" / "favicon.png"),
+                   layout="wide")
 
 settings = state.settings()
 db = state.db_key(settings)
