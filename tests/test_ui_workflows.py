@@ -157,6 +157,15 @@ def test_every_page_on_10k_items(big_db, env, monkeypatch, page):
         assert page_.total > 0
         cap = next(c.value for c in at.caption if c.value.startswith("匹配"))
         assert str(page_.total) in cap and len(at.dataframe[0].value) == len(page_.rows)
+        # more than a page (近30天, no keyword: ~5,000): 再显示 adds the next 500, exact count shown;
+        # another filter starts from one page again
+        at.text_input(key="flt_keyword").input("").run()
+        assert len(at.dataframe[0].value) == 500 and any(b.key == "stream_more" for b in at.button)
+        next(b for b in at.button if b.key == "stream_more").click().run()
+        shown = next(c.value for c in at.caption if c.value.startswith("匹配"))
+        assert len(at.dataframe[0].value) == 1000 and "显示 1000 条" in shown and "超过" not in shown
+        at.text_input(key="flt_keyword").input("商标").run()
+        assert len(at.dataframe[0].value) <= 500
 
 
 # -- 总览 ----------------------------------------------------------------------------------

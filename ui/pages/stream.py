@@ -1,8 +1,12 @@
 """信息流: full-text search with filters, saved views, export, and one item's detail with its story and actions."""
+from dataclasses import replace
+
 import streamlit as st
 
-from monitor.queries import beijing_today
+from monitor.queries import MAX_LIMIT, beijing_today
 from ui import auth, itemview, state, widgets
+
+PAGE = 500
 
 settings = state.settings()
 db = state.db_key(settings)
@@ -14,6 +18,10 @@ widgets.acting_as(user)
 widgets.show_flash()
 flt = itemview.filter_bar(state.filter_options(db, tick), beijing_today())
 itemview.saved_views_bar(db, flt, tick, user)
+# 再显示 adds a page to the list; other filters start again from the first page
+if st.session_state.get("stream_more_for") != flt:
+    st.session_state.update(stream_more_for=flt, stream_limit=flt.limit)
+flt = replace(flt, limit=st.session_state["stream_limit"])
 result = state.item_list(db, flt, tick)
 if result.error:
     st.error(f"检索式有误：{result.error}", icon=":material/error:")
@@ -26,6 +34,11 @@ if result.rows.empty:
         st.info("没有符合条件的信息。可以放宽时间范围或减少筛选条件。")
 else:
     widgets.item_table(result.rows, key="stream_table")
+    if result.total > len(result.rows) and flt.limit < MAX_LIMIT:
+        step = min(PAGE, MAX_LIMIT - flt.limit)
+        if st.button(f"再显示 {step} 条", key="stream_more", icon=":material/expand_more:"):
+            st.session_state["stream_limit"] = flt.limit + step
+            st.rerun()
     itemview.export_panel(db, flt)
     chosen = itemview.item_picker(result.rows)
     if chosen is not None:
