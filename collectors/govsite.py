@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
-from typing import Any, Callable, Container
+from typing import Any, Callable, Container, Union
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -553,17 +553,27 @@ def parse_article(html: str, *, max_chars: int = MAX_TEXT_CHARS) -> Article:
     return Article(title=title, published_at=published, content_source=source, text=body[:max_chars])
 
 
+# What is already stored: a set of canonical URLs, or a function that is asked once with the canonical
+# URLs found on the list page and answers which of them are stored (the pipeline's store look-up).
+Known = Union[Container[str], Callable[[list[str]], Container[str]]]
+
+
+def _known_set(known: Known, keys: list[str]) -> Container[str]:
+    return known(keys) if callable(known) else known
+
+
 def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: str = "government",
                      link_pattern: str | None = None, max_articles: int = MAX_ARTICLES,
                      delay_s: float = ARTICLE_DELAY_S, budget_s: float = SOURCE_BUDGET_S,
-                     known: Container[str] = frozenset(), etag: str | None = None,
+                     known: Known = frozenset(), etag: str | None = None,
                      last_modified: str | None = None, fetched_at: datetime | None = None,
                      sleep: Callable[[float], None] = time.sleep,
                      clock: Callable[[], float] = time.monotonic) -> FetchResult:
     """A government CMS list page → its newest articles, each fetched and read.
 
-    `known` holds canonical URLs already stored; those are not fetched again, which
-    keeps a 30-minute schedule down to a handful of requests per run. An article
+    `known` holds canonical URLs already stored (or answers for the links found, see
+    `Known`); those are not fetched again, which keeps a 30-minute schedule down to a
+    handful of requests per run and a failing article from costing its timeouts on every pass. An article
     that cannot be fetched still yields an item from its list entry, with the error
     recorded.
     """
@@ -584,9 +594,10 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
                                    + (f" matching {link_pattern!r}" if link_pattern else "")],
                            readable=False)
     result = FetchResult(etag=page.etag, last_modified=page.last_modified)
+    stored = _known_set(known, [canonical_url(e.url) for e in entries])
     fetched = 0
     for e in entries:
-        if canonical_url(e.url) in known:
+        if canonical_url(e.url) in stored:
             continue
         if fetched >= max_articles:
             break
@@ -616,7 +627,7 @@ KINDS = ("cnipa", "govlist")
 
 
 def collect(kind: str, client: httpx.Client, url: str, *, source: str, platform: str = "government",
-            link_pattern: str | None = None, max_items: int | None = None, known: Container[str] = frozenset(),
+            link_pattern: str | None = None, max_items: int | None = None, known: Known = frozenset(),
             etag: str | None = None, last_modified: str | None = None,
             fetched_at: datetime | None = None) -> FetchResult:
     """Entry point for the source registry: one configured list page of `kind` ("cnipa" or "govlist")."""

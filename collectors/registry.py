@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Container, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -69,10 +69,11 @@ class Source:
     configured_url: str = ""          # as written in the file, e.g. rsshub:///weibo/keyword/...
 
     def collect(self, client: httpx.Client, *, etag: str | None = None, last_modified: str | None = None,
-                fetched_at: datetime | None = None, known: Container[str] = frozenset()) -> FetchResult:
+                fetched_at: datetime | None = None, known: govsite.Known = frozenset()) -> FetchResult:
         """Read this source once; failures come back as `FetchResult.errors`.
 
-        `known` holds canonical URLs already stored; list-page kinds skip fetching those articles.
+        `known` holds (or looks up) canonical URLs already stored; list-page kinds skip fetching those
+        articles (govsite.Known).
         """
         if self.kind == "rss":
             return read_feed(self.url, client=client, source=self.name, platform=self.platform,

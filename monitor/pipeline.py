@@ -166,7 +166,9 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
     report = SourceReport(source=source.name, status="error")
     try:
         etag, last_modified = store.feed_state(source.name)
-        result: FetchResult = source.collect(client, etag=etag, last_modified=last_modified, fetched_at=now)
+        # List-page sources ask for just the links on the page, so stored articles are not fetched again.
+        result: FetchResult = source.collect(client, etag=etag, last_modified=last_modified, fetched_at=now,
+                                             known=store.stored_keys)
         if result.not_modified:
             report.status = "not_modified"
         elif not result.readable:

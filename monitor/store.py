@@ -276,6 +276,10 @@ class Store:
         held = _hash_counts(self.conn, {h for k, h, _ in keyed if k not in rows})
         return [rows[k][1] == h if k in rows else bool(held.get((h, src))) for k, h, src in keyed]
 
+    def stored_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these item keys (canonical URLs) are stored: an indexed look-up of just these keys."""
+        return set(_rows_by_key(self.conn, {k for k in keys if k}))
+
     def stored_titles(self, items: Sequence[Item]) -> dict[str, str]:
         """{key: stored title} for the items whose link is already stored, whatever its content."""
         keys = list({item.key for item in items})

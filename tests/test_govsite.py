@@ -291,3 +291,34 @@ def test_unclosed_list_entries_keep_their_own_dates():
     entries = pick_article_links(body, f"{AMR}/list.html", max_items=3000)
     assert len(entries) == 3000
     assert entries[5].published_at == utc(2025, 4, 5, 16, 0)
+
+
+def test_pipeline_does_not_fetch_stored_articles_again(fresh_store, fixed_judge, monkeypatch):
+    """docs/sources.md: articles already stored are not fetched again, the failing one included (it is
+    stored from its list entry); only the list page and new articles cost requests on the next pass."""
+    from collectors import govsite
+    from collectors.registry import Source
+    from monitor.pipeline import run_once
+
+    monkeypatch.setattr(govsite.random, "uniform", lambda a, b: 0.0)    # no pause between articles
+    asked: list[list[str]] = []
+    real = fresh_store.stored_keys
+    monkeypatch.setattr(fresh_store, "stored_keys", lambda keys: asked.append(list(keys)) or real(keys))
+    source = Source(name="安徽省市场监管局·工作动态", url=f"{AMR}/xwdt/gzdt/index.html", kind="govlist",
+                    platform="government")
+    site = amr_site()
+    with site.client() as client:
+        first = run_once([source], fresh_store, fixed_judge, client)
+        n_first = len(site.requests)
+        second = run_once([source], fresh_store, fixed_judge, client)
+    assert (first[0].status, first[0].new) == ("ok", 4) and n_first == 5
+    assert site.paths()[n_first:] == ["/xwdt/gzdt/index.html"]          # the list page only
+    assert (second[0].status, second[0].new, second[0].error) == ("ok", 0, None)
+    # the store is asked about the links on the list page, not read whole
+    assert all(sorted(a) == sorted(canonical_url(f"{AMR}/xwdt/gzdt/{n}.html")
+                                   for n in (149627691, 149627544, 149627002, 149626500)) for a in asked)
+    # a new article on the list is still fetched
+    (fresh_store.conn.execute("DELETE FROM items WHERE url LIKE '%149626500%'"))
+    with site.client() as client:
+        run_once([source], fresh_store, fixed_judge, client)
+    assert site.paths()[n_first + 1:] == ["/xwdt/gzdt/index.html", "/xwdt/gzdt/149626500.html"]
