@@ -465,4 +465,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE INDEX ix_sign_ins_user ON sign_ins(user_id);
     """),
+    ("0025_feed_state_url", """
+        -- ETag/Last-Modified belong to the address they came from: after a source's URL is changed, the
+        -- old validators sent to the new address could get a 304 and hide the new feed. Rows from before
+        -- this step have no address ('') and are not used: one full fetch per source after the upgrade.
+        ALTER TABLE feed_state ADD COLUMN url TEXT NOT NULL DEFAULT '';
+    """),
 ]

@@ -165,7 +165,7 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
     run_id = store.start_run(source.name)
     report = SourceReport(source=source.name, status="error")
     try:
-        etag, last_modified = store.feed_state(source.name)
+        etag, last_modified = store.feed_state(source.name, source.url)
         # List-page sources ask for just the links on the page, so stored articles are not fetched again.
         result: FetchResult = source.collect(client, etag=etag, last_modified=last_modified, fetched_at=now,
                                              known=store.stored_keys)
@@ -179,7 +179,7 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
                 kept, report.dropped = select_items(items, source.always_relevant, schemes)
                 items = [replace(item, schemes=tuple(names)) for item, names in kept]
             counts = store_items(store, judge, items)
-            store.save_feed_state(source.name, result.etag, result.last_modified)
+            store.save_feed_state(source.name, result.etag, result.last_modified, source.url)
             report.status = "ok"
             report.new, report.duplicate, report.updated = counts.new, counts.duplicate, counts.updated
             report.fetched = len(result.items)

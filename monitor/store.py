@@ -415,17 +415,21 @@ class Store:
             c.execute("UPDATE runs SET finished_at=?, status=?, fetched=?, new=?, duplicate=?, error=? "
                       "WHERE id=?", (now_iso(), status, fetched, new, duplicate, error, run_id))
 
-    def feed_state(self, source: str) -> tuple[str | None, str | None]:
-        row = self.conn.execute("SELECT etag, last_modified FROM feed_state WHERE source=?",
+    def feed_state(self, source: str, url: str | None = None) -> tuple[str | None, str | None]:
+        """The saved (ETag, Last-Modified) of a source; with `url`, only when they were saved for that
+        address (validators of a source's previous URL must not be sent to its new one)."""
+        row = self.conn.execute("SELECT etag, last_modified, url FROM feed_state WHERE source=?",
                                 (source,)).fetchone()
-        return (row["etag"], row["last_modified"]) if row else (None, None)
+        if row is None or (url is not None and row["url"] != url):
+            return None, None
+        return row["etag"], row["last_modified"]
 
-    def save_feed_state(self, source: str, etag: str | None, last_modified: str | None) -> None:
+    def save_feed_state(self, source: str, etag: str | None, last_modified: str | None, url: str = "") -> None:
         with self.atomic() as c:
-            c.execute("INSERT INTO feed_state (source, etag, last_modified, updated_at) VALUES (?,?,?,?) "
+            c.execute("INSERT INTO feed_state (source, etag, last_modified, updated_at, url) VALUES (?,?,?,?,?) "
                       "ON CONFLICT(source) DO UPDATE SET etag=excluded.etag, "
-                      "last_modified=excluded.last_modified, updated_at=excluded.updated_at",
-                      (source, etag, last_modified, now_iso()))
+                      "last_modified=excluded.last_modified, updated_at=excluded.updated_at, url=excluded.url",
+                      (source, etag, last_modified, now_iso(), url))
 
     # -- staff corrections (sentiment training reads them) ----------------
     def add_correction(self, item: int | str, field: str, value, user: str, note: str = "") -> int:

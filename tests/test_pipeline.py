@@ -138,6 +138,27 @@ def test_run_once_uses_and_saves_feed_state(fresh_store, fixed_judge):
     assert [r["status"] for r in _runs(fresh_store)] == ["ok", "not_modified"]
 
 
+def test_validators_of_an_old_url_are_not_sent_to_the_new_one(fresh_store, fixed_judge):
+    """A source whose URL was changed: the new address is fetched in full, not with the old ETag (a 304
+    from the new server would hide its feed)."""
+    seen = []
+
+    def conditional(request):
+        seen.append((request.url.path, request.headers.get("if-none-match")))
+        if request.headers.get("if-none-match") == '"v7"':
+            return httpx.Response(304)
+        return httpx.Response(200, content=(FEEDS / "atom.xml").read_bytes(), headers={"etag": '"v7"'})
+
+    with _site({"/old.xml": conditional, "/new.xml": conditional}) as client:
+        run_once([_src("法院", "/old.xml")], fresh_store, fixed_judge, client)
+        moved = run_once([_src("法院", "/new.xml")], fresh_store, fixed_judge, client)
+        again = run_once([_src("法院", "/new.xml")], fresh_store, fixed_judge, client)
+    assert seen == [("/old.xml", None), ("/new.xml", None), ("/new.xml", '"v7"')]
+    assert moved[0].status == "ok" and again[0].status == "not_modified"
+    assert fresh_store.feed_state("法院", "https://feeds.example.cn/old.xml") == (None, None)
+    assert fresh_store.feed_state("法院", "https://feeds.example.cn/new.xml") == ('"v7"', None)
+
+
 def test_feed_state_not_saved_when_storing_fails(fresh_store, fixed_judge):
     class BrokenJudge:
         def judge_many(self, pairs):
