@@ -244,16 +244,51 @@ def _table_from_rows(rows: list[list[Any]], first_number: int = 1) -> Table:
     return Table(headers=[x for x in headers if x], rows=out)
 
 
+# Delimiters exports use; the one whose header row names known columns wins (see _pick_delimiter).
+CSV_DELIMITERS = ("\t", ";", ",", "|")
+
+
+def _header_score(rows: list[list[str]]) -> int:
+    """How many known fields the header row (the first naming a title or text column) maps; 0 when none."""
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        m = detect_mapping(row)
+        if "title" in m or "text" in m:
+            return len(m)
+    return 0
+
+
+def _pick_delimiter(sample: str) -> str:
+    """The delimiter under which the header row names the most known columns (标题, 正文, 链接 …).
+
+    csv.Sniffer alone guesses from character counts: it gives up on a report title line above the
+    header and picks ',' for a ';' file whose cells hold commas. Only when no delimiter yields a
+    known header (a layout staff map by hand) does the Sniffer, then tab-or-comma, decide.
+    """
+    # Whole lines only: a cut-off last line could hold an unclosed quote.
+    lines = sample.splitlines(keepends=True)
+    head = "".join(lines[:HEADER_SEARCH_ROWS + 1]) if len(lines) > 1 else sample
+    best, best_score = None, 0
+    for delimiter in CSV_DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        score = _header_score(rows)
+        if score > best_score:
+            best, best_score = delimiter, score
+    if best is not None:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(CSV_DELIMITERS)).delimiter
+    except csv.Error:
+        return "\t" if sample.count("\t") > sample.count(",") else ","
+
+
 def read_csv_table(data: bytes) -> Table:
     if _looks_binary(data):
         raise NotAnExport("这是二进制文件，不是 CSV")
     text = _decode_text(data)
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    delimiter = _pick_delimiter(text[:8192])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(reader)

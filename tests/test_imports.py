@@ -250,3 +250,38 @@ def test_half_a_utf16_pair_in_a_json_export_is_replaced(tmp_path, mappings):
     (item,) = r.items
     assert (item.title, item.text) == ("\ufffd商标侵权投诉", "x\ufffd")
     assert len(item.hash) == 40
+
+
+def test_semicolon_csv_with_a_report_title_line(tmp_path, mappings):
+    """European-locale Excel saves ';'; a report title above the header made the Sniffer give up and
+    the fallback split on commas, so the file was refused."""
+    path = tmp_path / "semicolon.csv"
+    path.write_text("舆情报告 2025年4月\n标题;链接;发布时间;正文\n"
+                    "合肥查处商标侵权案;https://hf.example.cn/1;2025-04-20 09:00;执法人员现场查获\n"
+                    "芜湖专利宣传周;https://wh.example.cn/2;2025-04-21 10:00;活动在芜湖举行\n", encoding="utf-8")
+    r = read_export(path, mappings_path=mappings, now=NOW)
+    assert r.readable and r.errors == []
+    assert [(i.title, i.url, i.text) for i in r.items] == [
+        ("合肥查处商标侵权案", "https://hf.example.cn/1", "执法人员现场查获"),
+        ("芜湖专利宣传周", "https://wh.example.cn/2", "活动在芜湖举行")]
+
+
+def test_utf8_bom_semicolon_csv_whose_cells_hold_commas(tmp_path, mappings):
+    # A cell quoting someone between commas made the Sniffer pick ',' and split the header apart.
+    path = tmp_path / "bom_semicolon.csv"
+    path.write_bytes('\ufeff标题;正文;发布时间\n'
+                     '商标侵权案宣判;被告称,"未侵权",将上诉;2025-04-20 09:00\n'.encode("utf-8"))
+    r = read_export(path, mappings_path=mappings, now=NOW)
+    assert r.readable and r.errors == []
+    (item,) = r.items
+    assert (item.title, item.text) == ("商标侵权案宣判", '被告称,"未侵权",将上诉')
+    assert item.published_at == utc(2025, 4, 20, 1, 0)
+
+
+@pytest.mark.parametrize("sep", ["|", "\t", ","])
+def test_other_delimiters_are_chosen_by_their_header(tmp_path, mappings, sep):
+    path = tmp_path / "pipe.csv"
+    path.write_text(f"导出时间 2025-04-26\n标题{sep}链接\n淮北查处假冒专利{sep}https://hb.example.cn/3\n",
+                    encoding="utf-8")
+    r = read_export(path, mappings_path=mappings, now=NOW)
+    assert [(i.title, i.url) for i in r.items] == [("淮北查处假冒专利", "https://hb.example.cn/3")]
