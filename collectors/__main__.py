@@ -151,6 +151,8 @@ def cmd_ingest(args) -> int:
         return EXIT_UNREADABLE
     for error in report.errors:
         _say(f"警告：{error}")
+    for warning in report.warnings:
+        _say(f"提示：{warning}")
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False), flush=True)
     else:

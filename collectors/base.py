@@ -24,6 +24,9 @@ TRACKING_PARAMS = frozenset({
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Clock skew between a site, an office PC and this server must not move an item's date.
 FUTURE_SLACK = timedelta(minutes=10)
+# No news item or post is older than this: an earlier date is a placeholder (1970-01-01, 1900-01-01)
+# or a wrong reading, and is treated like a missing date. Midnight, Beijing time.
+EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=timezone(timedelta(hours=8)))
 
 
 def canonical_url(url: str) -> str:
@@ -111,9 +114,11 @@ class Item:
         for name in ("source", "url", "title", "text", "author", "platform"):
             setattr(self, name, scrub(getattr(self, name)))
         # A date after the fetch is a wrong date (a zone mislabelled, a typo such as 2062 for 2026): it
-        # would sit at the top of every list and in future periods, so the fetch time stands in for it.
+        # would sit at the top of every list and in future periods, so the fetch time stands in for it;
+        # so it does for a placeholder before EARLIEST_PUBLISHED (a feed's pubDate of 1900).
         if self.published_at is None or (self.published_at.tzinfo is not None and self.fetched_at.tzinfo is not None
-                                         and self.published_at > self.fetched_at + FUTURE_SLACK):
+                                         and not EARLIEST_PUBLISHED <= self.published_at
+                                         <= self.fetched_at + FUTURE_SLACK):
             self.published_at = self.fetched_at
             self.published_estimated = True
 
@@ -141,6 +146,9 @@ class FetchResult:
     items: list[Item] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     not_modified: bool = False
+    # Problems that did not stop an item from being kept (an import row dated at import time, a
+    # remembered-mappings file that could not be read); `errors` are what was skipped or failed.
+    warnings: list[str] = field(default_factory=list)
     etag: str | None = None
     last_modified: str | None = None
     # False when nothing could be read at all (not a feed, unreachable); errors say why.

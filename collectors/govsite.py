@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .base import FetchResult, Item, canonical_url, utcnow
+from .base import EARLIEST_PUBLISHED, FetchResult, Item, canonical_url, utcnow
 from .http import CollectError, fetch
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -61,11 +61,13 @@ GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "hz-gb-2312
 
 # ---------------------------------------------------------------- dates and text
 
-def parse_cn_datetime(value: Any, *, default_tz: timezone = BEIJING) -> datetime | None:
+def parse_cn_datetime(value: Any, *, default_tz: timezone = BEIJING, bounded: bool = True) -> datetime | None:
     """Read the date formats Chinese sites and exports use; naive times are Beijing time. UTC out.
 
     Accepts datetime objects, ISO 8601 (with or without zone), "2025-04-26 10:30[:00]",
     "2025/4/26", "2025年4月26日 10时30分", and Unix timestamps in seconds or milliseconds.
+    Dates before EARLIEST_PUBLISHED or after 2100 are None, unless `bounded` is False (so that a
+    caller can tell "1970-01-01" from text that is no date at all).
     """
     if value is None or value == "":
         return None
@@ -84,7 +86,7 @@ def parse_cn_datetime(value: Any, *, default_tz: timezone = BEIJING) -> datetime
         if not s:
             return None
         if re.fullmatch(r"\d{10}(\d{3})?", s):
-            return parse_cn_datetime(int(s), default_tz=default_tz)
+            return parse_cn_datetime(int(s), default_tz=default_tz, bounded=bounded)
         try:
             dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
         except ValueError:
@@ -98,7 +100,7 @@ def parse_cn_datetime(value: Any, *, default_tz: timezone = BEIJING) -> datetime
                 return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=default_tz)
-    if not 1990 <= dt.year <= 2100:
+    if bounded and not (EARLIEST_PUBLISHED <= dt and dt.year <= 2100):
         return None
     return dt.astimezone(timezone.utc)
 

@@ -21,12 +21,12 @@ import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .base import FUTURE_SLACK, FetchResult, Item, is_web_url, utcnow
-from .govsite import parse_cn_datetime
+from .base import EARLIEST_PUBLISHED, FUTURE_SLACK, FetchResult, Item, is_web_url, utcnow
+from .govsite import BEIJING, parse_cn_datetime
 
 FIELDS = ("url", "title", "text", "published_at", "source", "platform", "author")
 FIELD_LABELS = {"url": "链接", "title": "标题", "text": "正文", "published_at": "发布时间",
@@ -198,6 +198,8 @@ class Table:
     rows: list[tuple[int, dict[str, Any]]]
     errors: list[str] = field(default_factory=list)
     unit: str = "行"      # how staff count rows in this file: 行 (table/line) or 条 (JSON array entry)
+    # A spreadsheet (CSV/XLSX): a bare number in a date column is an Excel serial date (46000.5).
+    spreadsheet: bool = False
 
 
 def _decode_text(data: bytes) -> str:
@@ -241,7 +243,7 @@ def _table_from_rows(rows: list[list[Any]], first_number: int = 1) -> Table:
         # cells beyond the header (a trailing comma, a stray note) have no field to go to
         values = {headers[i]: row[i] for i in range(min(len(headers), len(row))) if headers[i]}
         out.append((offset + first_number, values))
-    return Table(headers=[x for x in headers if x], rows=out)
+    return Table(headers=[x for x in headers if x], rows=out, spreadsheet=True)
 
 
 # Delimiters exports use; the one whose header row names known columns wins (see _pick_delimiter).
@@ -418,6 +420,37 @@ def _cell(v: Any) -> str:
     return re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", str(v)).strip()
 
 
+# Excel counts days from 1899-12-30 (its 1900 leap-year bug included); serials of 1990..2100.
+EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_SERIALS = (32874, 73051)
+
+
+def _excel_serial(value: Any) -> datetime | None:
+    """A spreadsheet cell holding an Excel serial date (46000.5 = 2025-12-09 12:00, Beijing time), else None.
+
+    Unix timestamps are far larger, so the two never mix.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not re.fullmatch(r"\s*\d{5}(\.\d+)?\s*", value):
+            return None
+        value = float(value)
+    if not isinstance(value, (int, float)) or not EXCEL_SERIALS[0] <= value < EXCEL_SERIALS[1]:
+        return None
+    local = EXCEL_EPOCH + timedelta(seconds=round(float(value) * 86400))
+    return local.replace(tzinfo=BEIJING).astimezone(timezone.utc)
+
+
+_ROW_MESSAGE = re.compile(r"第\d+[行条]: ")
+
+
+def is_row_message(message: str) -> bool:
+    """True for a message about one row ("第7行: …"), as rows_to_items and the readers write them; the
+    other warnings concern the whole file (a remembered-mappings file that could not be read)."""
+    return bool(_ROW_MESSAGE.match(message))
+
+
 def _title_from_text(text: str) -> str:
     # Weibo-style exports have no title: the first sentence stands in for it.
     first = re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip()
@@ -461,11 +494,18 @@ def rows_to_items(table: Table, mapping: Mapping[str, str], *, source: str, plat
             result.errors.append(f"{where}: 链接 {url[:80]!r} 不是 http/https 网址，已跳过")
             continue
         raw_time = row.get(mapping["published_at"]) if mapping.get("published_at") else None
-        published = parse_cn_datetime(raw_time)
+        published = (_excel_serial(raw_time) if table.spreadsheet else None) or parse_cn_datetime(raw_time)
+        # A row with a date it cannot use is kept, dated at import time and marked estimated: a warning.
+        shown = repr(_cell(raw_time)[:40])
         if published is None and _cell(raw_time):
-            result.errors.append(f"{where}: 发布时间 {_cell(raw_time)[:40]!r} 无法识别，已按导入时间记录")
+            early = parse_cn_datetime(raw_time, bounded=False)
+            if early is not None and early < EARLIEST_PUBLISHED:
+                result.warnings.append(f"{where}: 发布时间 {shown} 早于可接受的最早日期 "
+                                       f"{EARLIEST_PUBLISHED:%Y-%m-%d}，已按导入时间记录")
+            else:
+                result.warnings.append(f"{where}: 发布时间 {shown} 无法识别，已按导入时间记录")
         elif published is not None and published > now + FUTURE_SLACK:
-            result.errors.append(f"{where}: 发布时间 {_cell(raw_time)[:40]!r} 晚于现在，已按导入时间记录")
+            result.warnings.append(f"{where}: 发布时间 {shown} 晚于现在，已按导入时间记录")
             published = None
         result.items.append(Item(
             source=get("source") or source, url=url, title=title or _title_from_text(text), text=text,
@@ -506,7 +546,7 @@ def read_export(path: str | os.PathLike, *, mapping: Mapping[str, str] | None = 
     if mapping and remember:
         remember_mapping(table.headers, used, path=mappings_path)
     result = rows_to_items(table, used, source=source or f"导入:{path.name}", platform=platform, now=now)
-    result.errors[:0] = warnings
+    result.warnings[:0] = warnings
     if not result.items and table.rows:
         result.readable = False
     return result

@@ -69,14 +69,18 @@ class IntakeReport:
     read: int = 0
     errors: list[str] = field(default_factory=list)      # rows skipped, or why nothing was stored
     warnings: list[str] = field(default_factory=list)    # stored anyway (e.g. schemes file broken)
+    # Rows imported with the import time as their date (no usable date), marked estimated.
+    estimated: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
         if not self.ok:
             return "未导入：" + "；".join(self.errors[:3])
         updated = f"，更新 {self.updated} 条" if self.updated else ""
-        skipped = f"，跳过 {len(self.errors)} 处问题" if self.errors else ""
-        return f"读取 {self.read} 条，新增 {self.new} 条，重复 {self.duplicate} 条{updated}{skipped}。"
+        skipped = f"；跳过 {len(self.errors)} 处（未导入）" if self.errors else ""
+        estimated = (f"；{len(self.estimated)} 条已导入，但发布时间无法使用，按导入时间记录（标为估计）"
+                     if self.estimated else "")
+        return f"读取 {self.read} 条，新增 {self.new} 条，重复 {self.duplicate} 条{updated}{estimated}{skipped}。"
 
 
 # -- schemes ------------------------------------------------------------------------------------
@@ -182,12 +186,15 @@ def import_file(store: Store, judge: Judge, name: str, data: bytes, mapping: Map
         return IntakeReport(ok=False, errors=[str(e)])
     if not result.readable:
         return IntakeReport(ok=False, errors=list(result.errors) or ["文件里没有可导入的条目"])
-    report = IntakeReport(ok=True, read=len(result.items), errors=list(result.errors))
+    rows = [w for w in result.warnings if imports.is_row_message(w)]
+    report = IntakeReport(ok=True, read=len(result.items), errors=list(result.errors), estimated=rows,
+                          warnings=[w for w in result.warnings if not imports.is_row_message(w)])
     _store(store, judge, _label(result.items, settings, report.warnings), report)
     if user is not None:
         users.audit(store, user, "import.file", name,
                     {"read": report.read, "new": report.new, "duplicate": report.duplicate,
-                     "skipped": len(report.errors), "mapping": dict(mapping or {}), "remembered": bool(remember)},
+                     "skipped": len(report.errors), "estimated": len(report.estimated),
+                     "mapping": dict(mapping or {}), "remembered": bool(remember)},
                     _now(now))
     return report
 

@@ -50,10 +50,12 @@ def _report(report: intake.IntakeReport, as_json: bool) -> int:
         print(f"警告：{w}", file=sys.stderr)
     if as_json:
         print(json.dumps({"ok": report.ok, "new": report.new, "duplicate": report.duplicate,
-                          "errors": report.errors}, ensure_ascii=False))
+                          "errors": report.errors, "estimated": report.estimated}, ensure_ascii=False))
     else:
         for e in report.errors if report.ok else []:
             print(f"跳过：{e}", file=sys.stderr)
+        for e in report.estimated:
+            print(f"时间按导入时间记录：{e}", file=sys.stderr)
         print(report.summary)
     return 0 if report.ok else 2
 

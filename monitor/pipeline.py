@@ -74,10 +74,12 @@ class IngestReport:
     updated: int = 0
     fetched: int = 0
     source: str = ""
+    warnings: list[str] = field(default_factory=list)    # kept anyway (a date estimated)
 
     def as_json(self) -> dict:
-        """The `collectors ingest --json` contract: exactly these keys."""
-        return {"new": self.new, "duplicate": self.duplicate, "errors": list(self.errors)}
+        """The `collectors ingest --json` contract: exactly these keys. `errors` lists every problem, as it
+        always has (warnings included), so scripts reading it see what they saw before."""
+        return {"new": self.new, "duplicate": self.duplicate, "errors": [*self.errors, *self.warnings]}
 
 
 @dataclass
@@ -152,7 +154,8 @@ def ingest(target: str | Path, store: Store, judge: Judge, client=None, source_n
     store.finish_run(run_id, status="ok", fetched=len(result.items), new=counts.new, duplicate=counts.duplicate,
                      error="; ".join(result.errors) or None)
     return IngestReport(new=counts.new, duplicate=counts.duplicate, errors=list(result.errors),
-                        updated=counts.updated, fetched=len(result.items), source=name)
+                        updated=counts.updated, fetched=len(result.items), source=name,
+                        warnings=list(result.warnings))
 
 
 def collect_source(source: Source, store: Store, judge: Judge, client, *, now: datetime | None = None,

@@ -42,11 +42,12 @@ def test_gb18030_csv_with_report_title_and_bad_rows(mappings):
     assert liuan.published_estimated and liuan.published_at == NOW
     # a Weibo row without title gets its first sentence as title
     assert weibo.text.startswith("宿州网友投诉") and weibo.published_at == utc(2025, 4, 22, 12, 15)
+    # skipped rows are errors; a row kept with the import time as its date is a warning
     assert r.errors == [
         "第5行: 标题和正文都为空，已跳过",
         "第6行: 链接 'javascript:alert(1)' 不是 http/https 网址，已跳过",
-        "第7行: 发布时间 '昨天' 无法识别，已按导入时间记录",
     ]
+    assert r.warnings == ["第7行: 发布时间 '昨天' 无法识别，已按导入时间记录"]
 
 
 def test_utf8_bom_csv_with_english_headers(mappings):
@@ -92,9 +93,10 @@ def test_xlsx_export_written_with_openpyxl(tmp_path, mappings):
     assert [i.title for i in r.items] == ["滁州查处专利侵权案", "12345"]
     assert r.items[0].published_at == utc(2025, 4, 20, 1, 0)
     assert r.items[0].text == "滁州市……"
-    assert r.errors[0] == "第5行: 链接 'ftp://bz.example.cn/2' 不是 http/https 网址，已跳过"
-    # a bare number in a date column is not guessed at
-    assert r.errors[1].startswith("第6行: 发布时间 '45766'")
+    assert r.errors == ["第5行: 链接 'ftp://bz.example.cn/2' 不是 http/https 网址，已跳过"]
+    # a bare number in a date column of a spreadsheet is an Excel serial date (45766 = 2025-04-19)
+    assert r.items[1].published_at == utc(2025, 4, 18, 16, 0) and not r.items[1].published_estimated
+    assert r.warnings == []
 
 
 def test_unknown_headers_need_a_mapping_which_is_then_remembered(mappings):
@@ -216,7 +218,7 @@ def test_a_broken_mappings_file_is_reported_not_overwritten(tmp_path):
     assert path.read_text(encoding="utf-8") == "[[formats]\nheaders = ["
     # imports still work by auto-detection, with the problem reported
     r = read_export(FIX / "export_utf8_bom.csv", mappings_path=path)
-    assert len(r.items) == 2 and len(r.errors) == 1 and "格式有误" in r.errors[0]
+    assert len(r.items) == 2 and r.errors == [] and len(r.warnings) == 1 and "格式有误" in r.warnings[0]
 
 
 def test_a_date_after_now_is_reported_and_the_import_time_recorded(tmp_path, mappings):
@@ -228,7 +230,7 @@ def test_a_date_after_now_is_reported_and_the_import_time_recorded(tmp_path, map
                     "专利维权难,https://a.example/2,2026-11-26 16:05\n", encoding="utf-8")   # 16:05 Beijing = 08:05 UTC
     r = read_export(path, mappings_path=mappings, now=now)
     future, skewed = r.items
-    assert [e for e in r.errors if "晚于现在" in e] == ["第2行: 发布时间 '2030-01-01 10:00' 晚于现在，已按导入时间记录"]
+    assert r.errors == [] and r.warnings == ["第2行: 发布时间 '2030-01-01 10:00' 晚于现在，已按导入时间记录"]
     assert future.published_at == now and future.published_estimated
     assert skewed.published_at == utc(2026, 11, 26, 8, 5) and not skewed.published_estimated   # within the slack
 
@@ -285,3 +287,39 @@ def test_other_delimiters_are_chosen_by_their_header(tmp_path, mappings, sep):
                     encoding="utf-8")
     r = read_export(path, mappings_path=mappings, now=NOW)
     assert [(i.title, i.url) for i in r.items] == [("淮北查处假冒专利", "https://hb.example.cn/3")]
+
+
+def test_dates_before_1990_excel_serials_in_csv_and_placeholder_feed_dates(tmp_path, mappings):
+    """1970-01-01 is a placeholder, not unreadable text: the message says the date is too early. A CSV
+    cell 46000.5 is the Excel serial of 2025-12-09 12:00 (Beijing time)."""
+    now = utc(2026, 1, 5, 8, 0)
+    path = tmp_path / "export.csv"
+    path.write_text("标题,链接,发布时间\n一,https://a.example/1,1970-01-01\n二,https://a.example/2,46000.5\n"
+                    "三,https://a.example/3,不详\n", encoding="utf-8")
+    r = read_export(path, mappings_path=mappings, now=now)
+    early, serial, unknown = r.items
+    assert r.errors == []
+    assert r.warnings == ["第2行: 发布时间 '1970-01-01' 早于可接受的最早日期 1990-01-01，已按导入时间记录",
+                          "第4行: 发布时间 '不详' 无法识别，已按导入时间记录"]
+    assert early.published_at == now and early.published_estimated
+    assert serial.published_at == utc(2025, 12, 9, 4, 0) and not serial.published_estimated
+    assert unknown.published_estimated
+    # JSON numbers are not spreadsheet serials
+    j = tmp_path / "export.json"
+    j.write_text('[{"标题": "四", "链接": "https://a.example/4", "发布时间": 46000.5}]', encoding="utf-8")
+    assert read_export(j, mappings_path=mappings, now=now).items[0].published_estimated
+
+
+def test_a_feed_date_before_1990_is_treated_as_missing():
+    fetched = utc(2026, 1, 5, 8, 0)
+    item = Item(source="s", url="https://a.example/x", title="t", published_at=utc(1900, 1, 1), fetched_at=fetched)
+    assert item.published_at == fetched and item.published_estimated
+    from collectors.rss import parse_feed
+    feed = ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>c</title>'
+            '<item><title>旧日期</title><link>https://a.example/1</link>'
+            '<pubDate>Mon, 01 Jan 1900 00:00:00 GMT</pubDate></item>'
+            '<item><title>新日期</title><link>https://a.example/2</link>'
+            '<pubDate>Sun, 04 Jan 2026 00:00:00 GMT</pubDate></item></channel></rss>').encode()
+    old, new = parse_feed(feed, url="https://a.example/feed", source="s", platform="news", fetched_at=fetched).items
+    assert old.published_at == fetched and old.published_estimated
+    assert new.published_at == utc(2026, 1, 4) and not new.published_estimated

@@ -74,7 +74,10 @@ def test_import_gb18030_export_stores_rows_with_matched_schemes(store, fixed_jud
     report = intake.import_file(store, fixed_judge, "yuqing_export_gb18030.csv", data, None, False, settings,
                                 user=people["handler"], now=NOW)
     assert report.ok and (report.read, report.new, report.duplicate) == (4, 4, 0)
-    assert len(report.errors) == 3 and "第6行" in report.errors[1]
+    assert len(report.errors) == 2 and "第6行" in report.errors[1]
+    assert report.estimated == ["第7行: 发布时间 '昨天' 无法识别，已按导入时间记录"]
+    assert report.summary == ("读取 4 条，新增 4 条，重复 0 条；1 条已导入，但发布时间无法使用，按导入时间记录（标为估计）"
+                              "；跳过 2 处（未导入）。")
     stored = items(store)
     assert stored["芜湖一企业商标遭抢注 负责人称维权难"]["schemes"] == ["皖南商标执法"]
     assert stored["合肥市开展知识产权宣传周活动"]["schemes"] == ["宣传周"]
@@ -239,6 +242,16 @@ def test_a_scheme_is_replaced_by_name_as_the_file_holds_it_now(store, settings, 
     assert names() == ["宣传周（新）", "专利"]
 
 
+def test_cli_import_reports_skipped_rows_apart_from_estimated_dates(settings, capsys):
+    from monitor.intake_cli import main
+
+    base = ["intake", "--db", str(settings.db_path), "--sources", str(settings.sources_file)]
+    assert main([*base, "import", str(FIX / "yuqing_export_gb18030.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "跳过 2 处（未导入）" in out and "1 条已导入，但发布时间无法使用" in out
+    assert err.count("跳过：") == 2 and "时间按导入时间记录：第7行" in err and "跳过：第7行" not in err
+
+
 def test_missing_schemes_file_means_no_schemes(tmp_path):
     s = Settings.load(db=tmp_path / "o.db", env={}, sources=tmp_path / "sources.toml")
     assert intake.load_scheme_list(s) == ([], None)
@@ -252,7 +265,8 @@ def test_cli_imports_adds_and_switches_sources(settings, capsys):
     base = ["intake", "--db", str(settings.db_path), "--sources", str(settings.sources_file)]
     data = str(FIX / "custom_headers.csv")
     assert main([*base, "import", data, "--map", "title=文章名称", "--map", "url=网页地址", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"ok": True, "new": 2, "duplicate": 0, "errors": []}
+    assert json.loads(capsys.readouterr().out) == {"ok": True, "new": 2, "duplicate": 0, "errors": [],
+                                                   "estimated": []}
     assert main([*base, "import", data, "--map", "标题=文章名称"]) == 2
     assert "--map 应写成" in capsys.readouterr().err
     assert main([*base, "add-item", "--url", "javascript:x", "--title", "t"]) == 2

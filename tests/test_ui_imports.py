@@ -87,6 +87,10 @@ def test_handler_imports_a_gb18030_export_with_matched_schemes(env, accounts):
     assert "新增 4 条" in at.success[0].value
     problems = [t.value for t in at.text]
     assert "第6行: 链接 'javascript:alert(1)' 不是 http/https 网址，已跳过" in problems
+    # skipped rows and rows imported with an estimated date are told apart
+    assert "跳过 2 处（未导入）" in at.success[0].value and "1 条已导入" in at.success[0].value
+    assert [e.label for e in at.expander] == ["跳过的行（2 处，未导入）",
+                                              "已导入、发布时间按导入时间记录的行（1 条，标为估计）"]
     items = stored(env)
     assert len(items) == 4
     assert items["芜湖一企业商标遭抢注 负责人称维权难"]["schemes"] == ["皖南商标执法"]

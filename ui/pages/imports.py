@@ -35,8 +35,13 @@ def show_report(report: intake.IntakeReport) -> None:
     for w in report.warnings:
         st.warning(widgets.md_escape(w), icon=":material/warning:")
     if report.errors:
-        with st.expander(f"问题明细（{len(report.errors)} 处）", expanded=not report.ok):
+        title = f"跳过的行（{len(report.errors)} 处，未导入）" if report.ok else f"问题明细（{len(report.errors)} 处）"
+        with st.expander(title, expanded=not report.ok):
             for e in report.errors[:200]:
+                st.text(e)
+    if report.estimated:
+        with st.expander(f"已导入、发布时间按导入时间记录的行（{len(report.estimated)} 条，标为估计）"):
+            for e in report.estimated[:200]:
                 st.text(e)
 
 
