@@ -427,8 +427,8 @@ def collect_cnipa(client: httpx.Client, url: str, *, source: str, platform: str 
         return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
     entries = parse_cnipa_list(page.text, page.url, max_items=max_items)
     if not entries:
-        return FetchResult(errors=[f"no article links (/art/…/art_<col>_<id>.html) found at {url}: "
-                                   "not a CNIPA/Hanweb column list, or the page layout changed"],
+        return FetchResult(errors=[f"页面上没有找到文章链接（/art/…/art_<栏目>_<编号>.html，{url}）："
+                                   "不是国家知识产权局/大汉版通栏目列表，或网站改版"],
                            readable=False)
     items = [Item(source=source, url=e.url, title=e.title, published_at=e.published_at, fetched_at=now,
                   platform=platform) for e in entries]
@@ -504,7 +504,7 @@ def check_link_pattern(pattern: str | None) -> str | None:
     try:
         re.compile(pattern)
     except re.error as e:
-        return f"link_pattern {pattern!r} is not a valid regular expression: {e}"
+        return f"link_pattern {pattern!r} 不是有效的正则表达式（{e}）"
     return None
 
 
@@ -592,8 +592,9 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
         return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
     entries = pick_article_links(page.text, page.url, link_pattern=link_pattern)
     if not entries:
-        return FetchResult(errors=[f"no article links found on the list page {url}"
-                                   + (f" matching {link_pattern!r}" if link_pattern else "")],
+        return FetchResult(errors=[f"列表页上没有找到文章链接（{url}"
+                                   + (f"，link_pattern {link_pattern!r}" if link_pattern else "")
+                                   + "）：地址不是列表页，或网站改版"],
                            readable=False)
     result = FetchResult(etag=page.etag, last_modified=page.last_modified)
     stored = _known_set(known, [canonical_url(e.url) for e in entries])
@@ -604,7 +605,7 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
         if fetched >= max_articles:
             break
         if clock() - started > budget_s:
-            result.errors.append(f"stopped after {fetched} articles: source time budget of {budget_s:.0f} s used")
+            result.errors.append(f"已读 {fetched} 篇文章后停止：本信息源每轮限时 {budget_s:.0f} 秒已用完")
             break
         if fetched:
             # Jitter keeps several instances (or sources on one host) from marching in step.
@@ -613,7 +614,7 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
         try:
             art_page = get_page(client, e.url)
         except CollectError as err:
-            result.errors.append(f"article {e.url}: {err}")
+            result.errors.append(f"文章未能读取（{e.url}）：{err}")
             result.items.append(Item(source=source, url=e.url, title=e.title, published_at=e.published_at,
                                      fetched_at=now, platform=platform))
             continue
@@ -640,4 +641,4 @@ def collect(kind: str, client: httpx.Client, url: str, *, source: str, platform:
         return collect_gov_list(client, url, source=source, platform=platform, link_pattern=link_pattern,
                                 max_articles=max_items or MAX_ARTICLES, known=known, etag=etag,
                                 last_modified=last_modified, fetched_at=fetched_at)
-    return FetchResult(errors=[f"unknown list-page kind {kind!r}; known: {', '.join(KINDS)}"], readable=False)
+    return FetchResult(errors=[f"未知的列表页类型 {kind!r}（可用：{', '.join(KINDS)}）"], readable=False)

@@ -10,6 +10,10 @@ the small exception tree below; the `collect` paths turn those into
     │   ├── FetchTimeout    connect/read timeout or the whole-body deadline
     │   └── RateLimited     429/503 asking us to come back later than we wait
     └── NotAFeed            bytes arrived but they are not RSS/Atom
+
+Messages are for staff (the 信息源 page, `collectors run`): Chinese, with the
+technical detail (HTTP status, host, exception name) in brackets. They are all
+worded here, by `network_message`, `status_message` and `describe`.
 """
 from __future__ import annotations
 
@@ -194,6 +198,73 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+# What an OS resolver says when a host name does not exist (glibc, macOS, Windows) or DNS is unreachable.
+_NO_SUCH_HOST = ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                 "no address associated", "temporary failure in name resolution", "name does not resolve")
+
+
+def host_of(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return url
+
+
+def _tries(attempt: int) -> str:
+    return f"，已尝试 {attempt} 次" if attempt > 1 else ""
+
+
+def status_message(status: int, reason: str, url: str, *, wait: float | None = None, attempt: int = 1) -> str:
+    """An HTTP error status in Chinese, the status itself and the host in brackets."""
+    detail = f"HTTP {status}{' ' + reason if reason else ''}，{host_of(url)}"
+    if status in RETRY_STATUSES:
+        later = f"，约 {wait:.0f} 秒后再试" if wait is not None else ""
+        return f"服务器要求暂缓访问（{detail}{later}）{_tries(attempt)}"
+    if status >= 500:
+        later = f"，要求 {wait:.0f} 秒后再试" if wait is not None else ""
+        return f"服务器出错（{detail}{later}）{_tries(attempt)}"
+    what = {401: "需要登录", 403: "服务器拒绝访问", 404: "地址不存在（页面已删除或地址写错）",
+            410: "地址已失效"}.get(status, "服务器拒绝了请求")
+    return f"{what}（{detail}）"
+
+
+def network_message(e: BaseException, url: str, *, attempt: int = 1) -> str:
+    """A network failure (httpx exception) in Chinese, with the host and the exception in brackets."""
+    host = host_of(url)
+    text = " ".join(str(e).split())
+    low = text.lower()
+    if isinstance(e, httpx.TimeoutException):
+        return f"连接超时（{type(e).__name__}，{host}）{_tries(attempt)}"
+    if isinstance(e, httpx.TooManyRedirects):
+        return f"重定向次数过多（超过 {MAX_REDIRECTS} 次，{host}）"
+    if isinstance(e, httpx.ConnectError):
+        if any(s in low for s in _NO_SUCH_HOST):
+            return f"域名无法解析（{host}）：地址写错，或服务器无法访问外网"
+        if "refused" in low:
+            return f"连接被拒绝（{host}）：对方服务未运行或端口不对"
+        if "certificate" in low or "ssl" in low:
+            return f"安全证书校验失败（{host}：{text}）"
+        return f"无法连接服务器（{host}：{type(e).__name__}: {text or '网络错误'}）"
+    if isinstance(e, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return f"服务器中断了连接（{host}：{type(e).__name__}）"
+    return f"网络错误（{host}：{type(e).__name__}: {text or '未知'}）"
+
+
+def describe(e: BaseException) -> str:
+    """Any exception that stopped one source, as one Chinese line for staff (the `runs` table).
+
+    CollectError messages are already worded for staff; other exceptions (a judge or store
+    failure) are named with their type, which is what a maintainer needs.
+    """
+    if isinstance(e, CollectError):
+        return str(e)
+    if isinstance(e, httpx.HTTPError):
+        request = getattr(e, "_request", None)
+        return network_message(e, str(request.url) if request is not None else "")
+    text = " ".join(str(e).split())
+    return (f"内部错误（{type(e).__name__}: {text}）" if text else f"内部错误（{type(e).__name__}）")[:500]
+
+
 def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modified: str | None = None,
           max_bytes: int = MAX_FEED_BYTES, deadline_s: float = TOTAL_DEADLINE_S,
           sleep: Callable[[float], None] = time.sleep) -> Fetched:
@@ -230,15 +301,13 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                         log.info("%s answered %s; retry %d in %.1f s", url, r.status_code, attempt, pause)
                         sleep(pause)
                         continue
-                    hint = f", retry after {wait:.0f} s" if wait is not None else ""
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
+                    message = status_message(r.status_code, r.reason_phrase, url, wait=wait, attempt=attempt)
                     if r.status_code in RETRY_STATUSES:
-                        raise RateLimited(f"HTTP {r.status_code} {r.reason_phrase}{hint}{tries}", url=url,
-                                          status=r.status_code, retry_after_s=wait)
-                    raise FetchError(f"HTTP {r.status_code} {r.reason_phrase}{hint}{tries}", url=url,
-                                     status=r.status_code)
+                        raise RateLimited(message, url=url, status=r.status_code, retry_after_s=wait)
+                    raise FetchError(message, url=url, status=r.status_code)
                 if r.status_code >= 400:
-                    raise FetchError(f"HTTP {r.status_code} {r.reason_phrase}", url=url, status=r.status_code)
+                    raise FetchError(status_message(r.status_code, r.reason_phrase, url), url=url,
+                                     status=r.status_code)
                 body = _read_bounded(r, url, max_bytes=max_bytes, deadline_s=deadline_s)
                 return Fetched(url=final, status=r.status_code, content=body, headers=_lower(r.headers))
         except httpx.TimeoutException as e:
@@ -247,26 +316,24 @@ def fetch(client: httpx.Client, url: str, *, etag: str | None = None, last_modif
                 log.info("%s timed out; retry %d in %.1f s", url, attempt, pause)
                 sleep(pause)
                 continue
-            tries = f" after {attempt} attempts" if attempt > 1 else ""
-            raise FetchTimeout(f"timed out ({type(e).__name__}) fetching {url}{tries}", url=url) from e
-        except httpx.TooManyRedirects as e:
-            raise FetchError(f"too many redirects (>{MAX_REDIRECTS}) from {url}", url=url) from e
+            raise FetchTimeout(network_message(e, url, attempt=attempt), url=url) from e
         except httpx.HTTPError as e:
-            raise FetchError(f"{type(e).__name__}: {e or 'network error'} ({url})", url=url) from e
+            raise FetchError(network_message(e, url), url=url) from e
 
 
 def _read_bounded(r: httpx.Response, url: str, *, max_bytes: int, deadline_s: float) -> bytes:
     declared = r.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"response too large ({int(declared)} bytes > {max_bytes}) from {url}", url=url)
+        raise FetchError(f"内容过大（{int(declared)} 字节，上限 {max_bytes} 字节，{host_of(url)}）：地址可能填错",
+                         url=url)
     end = time.monotonic() + deadline_s
     chunks, size = [], 0
     for chunk in r.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise FetchError(f"response too large (> {max_bytes} bytes) from {url}", url=url)
+            raise FetchError(f"内容过大（超过 {max_bytes} 字节，{host_of(url)}）：地址可能填错", url=url)
         if time.monotonic() > end:
-            raise FetchTimeout(f"response took longer than {deadline_s:.0f} s from {url}", url=url)
+            raise FetchTimeout(f"下载超时（超过 {deadline_s:.0f} 秒仍未传完，{host_of(url)}）", url=url)
         chunks.append(chunk)
     return b"".join(chunks)
 

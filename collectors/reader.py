@@ -65,8 +65,8 @@ def read_feed(target: str | Path, *, client: httpx.Client | None = None, source:
         url = str(target)
         if not is_web_url(url):
             web = url.lower().startswith(("http://", "https://"))
-            why = "malformed host or port" if web else "use a file path, file:, http: or https:"
-            return FetchResult(readable=False, errors=[f"unsupported address {url!r}: {why}"])
+            why = "主机名或端口有误" if web else "请写文件路径，或以 file:、http://、https:// 开头的地址"
+            return FetchResult(readable=False, errors=[f"无法识别的地址 {url!r}：{why}"])
         own_client = client is None
         client = client or make_client(DEFAULT_USER_AGENT)
         try:
@@ -93,11 +93,11 @@ def _read_file(path: Path) -> tuple[bytes, str | None]:
     try:
         size = path.stat().st_size
         if path.is_dir():
-            return b"", f"not a feed: {path} is a folder"
+            return b"", f"这是一个文件夹，不是订阅源或导出文件：{path}"
         if size > MAX_FEED_BYTES:
-            return b"", f"file too large ({size} bytes > {MAX_FEED_BYTES}): {path}"
+            return b"", f"文件过大（{size} 字节，上限 {MAX_FEED_BYTES} 字节）：{path}"
         return path.read_bytes(), None
     except FileNotFoundError:
-        return b"", f"file not found: {path}"
+        return b"", f"找不到文件：{path}"
     except OSError as e:
-        return b"", f"cannot read {path}: {e.strerror or e}"
+        return b"", f"无法读取文件（{e.strerror or e}）：{path}"

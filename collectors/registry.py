@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -84,19 +85,19 @@ class Source:
 
 
 _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "name": (str, "text"),
-    "url": (str, "text"),
-    "kind": (str, "text"),
-    "platform": (str, "text"),
-    "enabled": (bool, "true or false"),
-    "region": (str, "text"),
-    "interval_minutes": (int, "a whole number of minutes"),
-    "own": (bool, "true or false"),
-    "always_relevant": (bool, "true or false"),
-    "weight": ((int, float), "a number"),
-    "notes": (str, "text"),
-    "link_pattern": (str, "a regular expression (text)"),
-    "max_items": (int, "a whole number"),
+    "name": (str, "文字（加引号）"),
+    "url": (str, "文字（加引号）"),
+    "kind": (str, "文字（加引号）"),
+    "platform": (str, "文字（加引号）"),
+    "enabled": (bool, "true 或 false"),
+    "region": (str, "文字（加引号）"),
+    "interval_minutes": (int, "整数（分钟）"),
+    "own": (bool, "true 或 false"),
+    "always_relevant": (bool, "true 或 false"),
+    "weight": ((int, float), "数字"),
+    "notes": (str, "文字（加引号）"),
+    "link_pattern": (str, "正则表达式（文字，加引号）"),
+    "max_items": (int, "整数"),
 }
 
 
@@ -106,25 +107,25 @@ def load_sources(path: str | Path, rsshub_base: str) -> list[Source]:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SourceConfigError(f"sources file not found: {path}") from None
+        raise SourceConfigError(f"找不到信息源配置文件：{path}") from None
     except UnicodeDecodeError as e:
-        raise SourceConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise SourceConfigError(f"{path}：不是 UTF-8 编码的文本（第 {e.start} 字节：{e.reason}）") from None
     except tomllib.TOMLDecodeError as e:
-        raise SourceConfigError(f"{path}: not valid TOML: {e}") from None
+        raise SourceConfigError(f"{path}：TOML 格式有误（{e}）") from None
     extra = set(doc) - {"sources"}
     if extra:
-        raise SourceConfigError(f"{path}: unknown top-level key(s) {sorted(extra)}; "
-                                f"each source is a [[sources]] table")
+        raise SourceConfigError(f"{path}：不认识的顶层设置 {'、'.join(sorted(extra))}；"
+                                f"每个信息源应写成一个 [[sources]] 表")
     tables = doc.get("sources", [])
     if not isinstance(tables, list):
-        raise SourceConfigError(f"{path}: 'sources' must be written as [[sources]] tables")
+        raise SourceConfigError(f"{path}：sources 应写成 [[sources]] 表")
     sources: list[Source] = []
     seen: set[str] = set()
     for i, table in enumerate(tables, start=1):
-        source = _source(table, where=f"{path}: source #{i}", base_dir=path.parent, rsshub_base=rsshub_base)
+        source = _source(table, where=f"{path}：第 {i} 个信息源", base_dir=path.parent, rsshub_base=rsshub_base)
         if source.name in seen:
-            raise SourceConfigError(f"{path}: source #{i}: the name {source.name!r} is used twice; "
-                                    f"names identify sources in the runs history")
+            raise SourceConfigError(f"{path}：第 {i} 个信息源：名称「{source.name}」重复；"
+                                    f"采集记录按名称区分信息源，名称必须唯一")
         seen.add(source.name)
         sources.append(source)
     return sources
@@ -132,47 +133,49 @@ def load_sources(path: str | Path, rsshub_base: str) -> list[Source]:
 
 def _source(table: Any, *, where: str, base_dir: Path, rsshub_base: str) -> Source:
     if not isinstance(table, dict):
-        raise SourceConfigError(f"{where}: must be a [[sources]] table")
+        raise SourceConfigError(f"{where}：应写成 [[sources]] 表")
     if isinstance(table.get("name"), str) and table["name"].strip():
-        where = f"{where} ({table['name'].strip()!r})"
+        where = f"{where}（「{_shown_name(table['name'].strip())}」）"
     unknown = set(table) - set(_FIELDS)
     if unknown:
-        raise SourceConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {', '.join(_FIELDS)}")
+        raise SourceConfigError(f"{where}：不认识的设置 {'、'.join(sorted(unknown))}（可用：{'、'.join(_FIELDS)}）")
     missing = [k for k in REQUIRED if k not in table]
     if missing:
-        raise SourceConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+        raise SourceConfigError(f"{where}：缺少 {'、'.join(missing)}")
     for key, value in table.items():
         types, what = _FIELDS[key]
         # bool is an int in Python; a number field must not accept true/false.
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise SourceConfigError(f"{where}: {key} must be {what}, got {value!r}")
+            raise SourceConfigError(f"{where}：{key} 应为{what}，而不是 {value!r}")
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in table.items()}
     if not values["name"]:
-        raise SourceConfigError(f"{where}: name is empty")
+        raise SourceConfigError(f"{where}：name（名称）是空的")
+    if problem := name_problem(values["name"]):
+        raise SourceConfigError(f"{where}：{problem}")
     kind = values.get("kind", "rss")
     if kind not in KINDS:
-        raise SourceConfigError(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        raise SourceConfigError(f"{where}：不认识的类型 kind = {kind!r}（可用：{'、'.join(KINDS)}）")
     platform = values.get("platform", "news")
     if platform not in PLATFORMS:
-        raise SourceConfigError(f"{where}: unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
+        raise SourceConfigError(f"{where}：不认识的平台 platform = {platform!r}（可用：{'、'.join(PLATFORMS)}）")
     if values.get("interval_minutes", DEFAULT_INTERVAL_MINUTES) < 1:
-        raise SourceConfigError(f"{where}: interval_minutes must be at least 1")
+        raise SourceConfigError(f"{where}：interval_minutes（采集间隔）至少为 1 分钟")
     if not 0 <= values.get("weight", 1.0) < math.inf:         # nan fails this too
-        raise SourceConfigError(f"{where}: weight must be a number from 0 up")
+        raise SourceConfigError(f"{where}：weight（权重）应为不小于 0 的数")
     if "max_items" in values and (kind == "rss" or values["max_items"] < 1):
-        raise SourceConfigError(f"{where}: max_items is for cnipa/govlist sources and must be at least 1")
+        raise SourceConfigError(f"{where}：max_items 只用于 cnipa/govlist 信息源，且至少为 1")
     if "link_pattern" in values:
         if kind != "govlist":
-            raise SourceConfigError(f"{where}: link_pattern is only for kind = \"govlist\"")
+            raise SourceConfigError(f"{where}：link_pattern 只用于 kind = \"govlist\" 的信息源")
         try:
             re.compile(values["link_pattern"])
         except re.error as e:
-            raise SourceConfigError(f"{where}: link_pattern is not a valid regular expression: {e}") from None
+            raise SourceConfigError(f"{where}：link_pattern 不是有效的正则表达式（{e}）") from None
     values["weight"] = float(values.get("weight", 1.0))
     values["configured_url"] = values["url"]
     values["url"] = resolve_url(values["url"], base_dir=base_dir, rsshub_base=rsshub_base, where=where)
     if kind != "rss" and urlsplit(values["configured_url"]).scheme.lower() not in ("http", "https"):
-        raise SourceConfigError(f"{where}: a {kind} source needs an http(s) page address")
+        raise SourceConfigError(f"{where}：{kind} 类型的信息源需要 http(s) 网页地址")
     return Source(**values)
 
 
@@ -181,29 +184,42 @@ def resolve_url(url: str, *, base_dir: Path, rsshub_base: str, where: str = "sou
     try:
         parts = urlsplit(url)
     except ValueError as e:
-        raise SourceConfigError(f"{where}: bad url {url!r}: {e}") from None
+        raise SourceConfigError(f"{where}：地址 {url!r} 无法识别（{e}）") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         if not parts.hostname:
-            raise SourceConfigError(f"{where}: url {url!r} has no host")
+            raise SourceConfigError(f"{where}：地址 {url!r} 缺少域名")
         return url
     if scheme == "file":
         p = Path(url2pathname(unquote(parts.path)))
         if parts.netloc and parts.netloc != "localhost":
-            raise SourceConfigError(f"{where}: file url {url!r} names a host; write file:///absolute/path "
-                                    f"or file:relative/path")
+            raise SourceConfigError(f"{where}：file 地址 {url!r} 不能写主机名；请写 file:///绝对路径 "
+                                    f"或 file:相对路径")
         return (p if p.is_absolute() else base_dir / p).resolve().as_uri()
     if scheme == "rsshub":
         route = (parts.netloc + parts.path) if parts.netloc else parts.path
         route = "/" + route.lstrip("/")
         if route == "/":
-            raise SourceConfigError(f"{where}: rsshub url {url!r} has no route (e.g. rsshub:///weibo/user/123)")
+            raise SourceConfigError(f"{where}：RSSHub 地址 {url!r} 缺少路由（例如 rsshub:///weibo/user/123）")
         base = urlsplit(rsshub_base)
         if base.scheme not in ("http", "https") or not base.hostname:
-            raise SourceConfigError(f"{where}: rsshub_base {rsshub_base!r} must be an http(s) address")
+            raise SourceConfigError(f"{where}：RSSHub 服务地址 {rsshub_base!r} 应为 http(s) 地址"
+                                    f"（OPINION_RSSHUB_BASE）")
         query = f"?{parts.query}" if parts.query else ""
         return rsshub_base.rstrip("/") + quote(route, safe=_PATH_SAFE) + query
-    raise SourceConfigError(f"{where}: url {url!r} must start with http://, https://, file: or rsshub:///")
+    raise SourceConfigError(f"{where}：地址 {url!r} 应以 http://、https://、file: 或 rsshub:/// 开头")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a source name cannot be used, or None. Control characters (a newline typed in a shell)
+    would break the one-line listings, the runs history and the sources file's layout."""
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in name):
+        return "名称中不能有换行、制表符等控制字符"
+    return None
+
+
+def _shown_name(name: str) -> str:
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Zl", "Zp") else f"\\u{ord(ch):04x}" for ch in name)
 
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -337,6 +353,8 @@ def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_di
     name = values.get("name", "")
     if not name:
         problems.append("请填写名称")
+    elif problem := name_problem(name):
+        problems.append(problem)
     elif name in {s.name for s in existing}:
         problems.append(f"名称「{name}」已被使用，请换一个")
     try:

@@ -222,9 +222,9 @@ def parse_feed(data: bytes, *, url: str, source: str, platform: str = "",
         closed = len(_CLOSE_ENTRY.findall(data))
         dropped = max(0, len(entries) - closed)
         entries = entries[:len(entries) - dropped]
-        cut = f", dropped {dropped} incomplete item(s) at the end" if dropped else ""
-        result.errors.append(f"malformed feed{_where(exc)}: {_message(exc)}; "
-                             f"kept the {len(entries)} item(s) that could be read{cut}")
+        cut = f"，末尾 {dropped} 条不完整已舍弃" if dropped else ""
+        result.errors.append(f"订阅源格式有误（{_where(exc)}{_message(exc)}），"
+                             f"已保留能读出的 {len(entries)} 条{cut}")
     base = _link_base(url, parsed)
     for entry in entries:
         item = _item(entry, base=base, source=source, platform=platform, fetched_at=fetched_at)
@@ -289,14 +289,14 @@ def _require_feed(data: bytes, parsed) -> None:
         return
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head:
-        raise NotAFeed("not a feed: the response is empty")
+        raise NotAFeed("不是订阅源：返回的内容是空的")
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]:
-        raise NotAFeed("not a feed: got an HTML page (a web page address instead of its RSS address?)")
+        raise NotAFeed("不是订阅源：返回的是网页（HTML），可能填的是网页地址而不是它的 RSS 地址")
     if head[:1] in (b"{", b"["):
-        raise NotAFeed("not a feed: got JSON")
+        raise NotAFeed("不是订阅源：返回的是 JSON 数据")
     exc = parsed.get("bozo_exception")
-    detail = f" ({_message(exc)})" if exc is not None and not isinstance(exc, HARMLESS_BOZO) else ""
-    raise NotAFeed(f"not a feed: no RSS or Atom document found{detail}")
+    detail = f"（{_message(exc)}）" if exc is not None and not isinstance(exc, HARMLESS_BOZO) else ""
+    raise NotAFeed(f"不是订阅源：没有找到 RSS 或 Atom 内容{detail}")
 
 
 def _link_base(url: str, parsed) -> str:
@@ -370,7 +370,7 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 def _where(exc: BaseException) -> str:
     line = getattr(exc, "getLineNumber", lambda: None)()
-    return f" (line {line})" if line else ""
+    return f"第 {line} 行：" if line else ""
 
 
 def _message(exc: BaseException) -> str:

@@ -32,6 +32,12 @@ def cli_actor() -> str:
         return "cli"
 
 
+def os_error_message(e: OSError) -> str:
+    """An OSError in Chinese with the path it concerns ("文件或文件夹不存在：x.csv"), never "[Errno 2] …"."""
+    where = f"：{e.filename}" if e.filename else ""
+    return f"{REASONS.get(e.errno, e.strerror or str(e))}{where}"
+
+
 def _say(message: str) -> None:
     print(" ".join(message.split()), file=sys.stderr, flush=True)
 
@@ -51,6 +57,5 @@ def run_command(func: Callable[[Any], int], args: Any, *, exit_code: int = EXIT_
     except UnicodeError as e:
         _say(f"错误：文件不是 UTF-8 编码：{e}")
     except OSError as e:
-        where = f"：{e.filename}" if e.filename else ""
-        _say(f"错误：{REASONS.get(e.errno, e.strerror or str(e))}{where}")
+        _say(f"错误：{os_error_message(e)}")
     return exit_code

@@ -25,7 +25,7 @@ from monitor.cli_parser import ChineseArgumentParser
 from collectors.imports import FIELDS
 from collectors.registry import SourceConfigError
 from monitor import intake
-from monitor.cli import cli_actor, run_command
+from monitor.cli import cli_actor, os_error_message, run_command
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
 
@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
                 s = intake.add_source(store, settings, fields, user=actor)
         print(f"{s.name}：{'启用' if s.enabled else '停用'}，间隔 {s.interval_minutes} 分钟，权重 {s.weight:g}")
         return 0
-    except (SourceConfigError, ValueError, OSError, StoreError) as e:
+    except OSError as e:
+        return _fail(os_error_message(e))
+    except (SourceConfigError, ValueError, StoreError) as e:
         return _fail(str(e))
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from collectors.base import FetchResult, Item
+from collectors.http import describe
 from collectors.reader import read_feed
 from collectors.registry import Source
 from collectors.schemes import Scheme, matching_schemes, select_items
@@ -175,7 +176,7 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
         if result.not_modified:
             report.status = "not_modified"
         elif not result.readable:
-            report.error = "; ".join(result.errors) or "nothing could be read"
+            report.error = "; ".join(result.errors) or "没有读到任何内容"
         else:
             items = result.items
             if schemes is not None:
@@ -188,7 +189,7 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
             report.fetched = len(result.items)
             report.error = "; ".join(result.errors) or None
     except KeyboardInterrupt:
-        store.finish_run(run_id, status="error", error="interrupted (collector stopped)")
+        store.finish_run(run_id, status="error", error="采集被中断（采集进程停止）")
         raise
     except Exception as e:   # a judge or store failure for this source must not stop the others
         log.exception("source %s failed", source.name)
@@ -237,7 +238,8 @@ def collection_lock(path: str | Path) -> Iterator[Path]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise CollectorBusy(f"another collector is running for this database (lock {path})") from None
+                raise CollectorBusy(f"另一个采集进程正在使用这个数据库（锁文件 {path}）；"
+                                    "请等它结束，或先停止它") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield path
@@ -392,5 +394,4 @@ def _wait_or_request(store: Store, seconds: float, sleep: Callable[[float], None
 
 
 def _describe(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return f"{type(e).__name__}: {text}"[:500] if text else type(e).__name__
+    return describe(e)

@@ -62,7 +62,7 @@ def test_ingest_partly_readable_feed_exits_0_with_errors(tmp_path):
     assert done.returncode == 0, done.stderr
     last = json.loads(done.stdout.strip().splitlines()[-1])
     assert last["new"] == 3 and last["duplicate"] == 0
-    assert len(last["errors"]) == 1 and "incomplete" in last["errors"][0]
+    assert len(last["errors"]) == 1 and "不完整" in last["errors"][0]
     assert _rows(db, "SELECT source, status FROM runs") == [("截断测试", "ok")]
 
 
@@ -80,7 +80,7 @@ def test_ingest_unreachable_url_exits_2(tmp_path):
     port = _free_port()
     done = _cli("ingest", f"http://127.0.0.1:{port}/feed.xml", "--db", tmp_path / "o.db", "--json")
     assert done.returncode == 2 and done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1 and "ConnectError" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "连接被拒绝（127.0.0.1）" in done.stderr
 
 
 @pytest.mark.parametrize("target", ["http://[::1", "http://example.cn:99999/feed", "javascript:alert(1)",
@@ -88,7 +88,7 @@ def test_ingest_unreachable_url_exits_2(tmp_path):
 def test_ingest_malformed_or_foreign_address_exits_2_one_line(tmp_path, target):
     done = _cli("ingest", target, "--db", tmp_path / "o.db")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and "unsupported address" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "无法识别的地址" in done.stderr
 
 
 # -- run ----------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_run_once_json_one_line_per_source(tmp_path, feed_server):
     assert [set(d) for d in lines] == [{"source", "status", "new", "duplicate", "error"}] * 3
     assert [(d["source"], d["status"], d["new"]) for d in lines] == [
         ("正常源", "ok", 2), ("出错源", "error", 0), ("拒绝连接", "error", 0)]
-    assert lines[0]["error"] is None and "500" in lines[1]["error"] and "ConnectError" in lines[2]["error"]
+    assert lines[0]["error"] is None and "服务器出错（HTTP 500" in lines[1]["error"] and "连接被拒绝" in lines[2]["error"]
     assert "[1/3]" in done.stderr and "[3/3]" in done.stderr          # progress goes to stderr only
     runs = _rows(db, "SELECT source, status, new, error IS NOT NULL, finished_at IS NOT NULL FROM runs ORDER BY id")
     assert runs == [("正常源", "ok", 2, 0, 1), ("出错源", "error", 0, 1, 1), ("拒绝连接", "error", 0, 1, 1)]
@@ -199,7 +199,7 @@ def test_run_refuses_while_another_collector_holds_the_lock(tmp_path, feed_serve
     db = tmp_path / "o.db"
     with collection_lock(lock_path_for(db)):
         done = _cli("run", "--once", "--sources", _sources_file(tmp_path, feed_server), "--db", db)
-    assert done.returncode == 1 and "another collector" in done.stderr
+    assert done.returncode == 1 and "另一个采集进程正在使用这个数据库" in done.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -234,6 +234,10 @@ def test_sources_lists_and_checks(tmp_path, feed_server):
     bad.write_text('[[sources]]\nname = "x"\nurl = "ftp://e.cn/f"\n', encoding="utf-8")
     for done in (_cli("sources", "--sources", bad), _cli("run", "--once", "--sources", bad, "--db", tmp_path / "o.db")):
         assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1 and "ftp://" in done.stderr
+    bad.write_text('[[sources]]\nname = "x"\nurl = "https://e.cn/f"\nenable = false\n', encoding="utf-8")
+    done = _cli("sources", "--sources", bad)
+    assert done.returncode == 1 and "第 1 个信息源（「x」）：不认识的设置 enable（可用：name、url" in done.stderr
+    assert "unknown" not in done.stderr and "allowed" not in done.stderr
 
 
 def test_shipped_sources_file_lists():

@@ -145,7 +145,7 @@ def test_retry_after_http_date():
 
 def test_oversized_response_is_refused():
     with _client(lambda r: httpx.Response(200, content=b"x" * 5000)) as c:
-        with pytest.raises(FetchError, match="too large"):
+        with pytest.raises(FetchError, match="内容过大"):
             fetch(c, "https://feeds.example.cn/a.xml", max_bytes=1000)
 
 
@@ -189,7 +189,7 @@ def test_real_server_slow_response_hits_the_timeout(server):
         started = time.monotonic()
         result = read_feed(server + "/slow", client=c, source="s")
     assert time.monotonic() - started < 1.4
-    assert result.readable is False and "timed out" in result.errors[0]
+    assert result.readable is False and "连接超时（ReadTimeout，127.0.0.1）" in result.errors[0]
 
 
 def test_real_server_304_round_trip(server):
@@ -207,7 +207,7 @@ def test_real_refused_port():
         port = s.getsockname()[1]
     with make_client("t", timeout=httpx.Timeout(2.0)) as c:
         result = read_feed(f"http://127.0.0.1:{port}/feed.xml", client=c, source="s")
-    assert result.readable is False and "ConnectError" in result.errors[0]
+    assert result.readable is False and "连接被拒绝（127.0.0.1）" in result.errors[0]
 
 
 def test_user_agent_with_chinese_text_is_sent_as_ascii():
@@ -219,3 +219,29 @@ def test_user_agent_with_chinese_text_is_sent_as_ascii():
         fetch(client, "https://feeds.example.cn/a.xml")
     agent = seen[0].headers["user-agent"]
     assert agent.isascii() and agent.startswith("IPOpinionWatch/") and "()" not in agent
+
+
+@pytest.mark.parametrize("failure, expect", [
+    (httpx.ConnectError("[Errno -2] Name or service not known"), "域名无法解析（feeds.example.cn）：地址写错，或服务器无法访问外网"),
+    (httpx.ConnectError("[Errno 111] Connection refused"), "连接被拒绝（feeds.example.cn）：对方服务未运行或端口不对"),
+    (httpx.ReadTimeout("timed out"), "连接超时（ReadTimeout，feeds.example.cn）"),
+    (httpx.RemoteProtocolError("Server disconnected"), "服务器中断了连接（feeds.example.cn：RemoteProtocolError）"),
+    (404, "地址不存在（页面已删除或地址写错）（HTTP 404 Not Found，feeds.example.cn）"),
+    (500, "服务器出错（HTTP 500 Internal Server Error，feeds.example.cn）"),
+    (429, "服务器要求暂缓访问（HTTP 429 Too Many Requests，feeds.example.cn，约 3600 秒后再试）"),
+])
+def test_failures_are_told_to_staff_in_chinese_with_the_detail_in_brackets(failure, expect):
+    def handler(request):
+        if isinstance(failure, Exception):
+            raise failure
+        return httpx.Response(failure, headers={"retry-after": "3600"} if failure == 429 else {})
+
+    with make_client("t", transport=httpx.MockTransport(handler)) as c:
+        result = read_feed("https://feeds.example.cn/feed.xml", client=c, source="s")
+    assert result.errors == [expect]
+
+
+def test_other_failures_of_a_source_are_described_in_chinese():
+    from collectors.http import describe
+    assert describe(RuntimeError("model file missing")) == "内部错误（RuntimeError: model file missing）"
+    assert describe(KeyError()) == "内部错误（KeyError）"

@@ -67,24 +67,24 @@ def test_file_urls_may_be_relative_to_the_sources_file(tmp_path):
 
 
 @pytest.mark.parametrize("body, message", [
-    ('[[sources]]\nurl = "https://e.cn/f"\n', "missing key(s) name"),
-    ('[[sources]]\nname = "甲"\n', "missing key(s) url"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nkind = "atomz"\n', "unknown kind 'atomz'"),
-    ('[[sources]]\nname = "甲"\nurl = "ftp://e.cn/f"\n', "must start with http://, https://, file: or rsshub:///"),
-    ('[[sources]]\nname = "甲"\nurl = "javascript:alert(1)"\n', "must start with"),
-    ('[[sources]]\nname = "甲"\nurl = "www.people.com.cn/rss/society.xml"\n', "must start with"),
-    ('[[sources]]\nname = "甲"\nurl = "https:///nohost"\n', "has no host"),
-    ('[[sources]]\nname = "甲"\nurl = "rsshub:///"\n', "has no route"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nenable = false\n', "unknown key(s) ['enable']"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nenabled = "no"\n', "enabled must be true or false"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\ninterval_minutes = 0\n', "at least 1"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nweight = true\n', "weight must be a number"),
-    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nplatform = "weibo"\n', "unknown platform 'weibo'"),
-    ('[[sources]]\nname = " "\nurl = "https://e.cn/f"\n', "name is empty"),
+    ('[[sources]]\nurl = "https://e.cn/f"\n', "缺少 name"),
+    ('[[sources]]\nname = "甲"\n', "缺少 url"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nkind = "atomz"\n', "不认识的类型 kind = 'atomz'"),
+    ('[[sources]]\nname = "甲"\nurl = "ftp://e.cn/f"\n', "应以 http://、https://、file: 或 rsshub:/// 开头"),
+    ('[[sources]]\nname = "甲"\nurl = "javascript:alert(1)"\n', "应以 http://"),
+    ('[[sources]]\nname = "甲"\nurl = "www.people.com.cn/rss/society.xml"\n', "应以 http://"),
+    ('[[sources]]\nname = "甲"\nurl = "https:///nohost"\n', "缺少域名"),
+    ('[[sources]]\nname = "甲"\nurl = "rsshub:///"\n', "缺少路由"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nenable = false\n', "不认识的设置 enable（可用：name、url"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nenabled = "no"\n', "enabled 应为true 或 false"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\ninterval_minutes = 0\n', "至少为 1 分钟"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nweight = true\n', "weight 应为数字"),
+    ('[[sources]]\nname = "甲"\nurl = "https://e.cn/f"\nplatform = "weibo"\n', "不认识的平台 platform = 'weibo'"),
+    ('[[sources]]\nname = " "\nurl = "https://e.cn/f"\n', "名称）是空的"),
     ('[[sources]]\nname = "甲"\nurl = "https://e.cn/a"\n[[sources]]\nname = "甲"\nurl = "https://e.cn/b"\n',
-     "used twice"),
-    ('[[source]]\nname = "甲"\nurl = "https://e.cn/a"\n', "unknown top-level key(s) ['source']"),
-    ('[[sources]\nname = "甲"\n', "not valid TOML"),
+     "名称「甲」重复"),
+    ('[[source]]\nname = "甲"\nurl = "https://e.cn/a"\n', "不认识的顶层设置 source"),
+    ('[[sources]\nname = "甲"\n', "TOML 格式有误"),
 ])
 def test_validation_messages(tmp_path, body, message):
     p = _write(tmp_path, body)
@@ -97,14 +97,14 @@ def test_validation_messages(tmp_path, body, message):
 def test_message_names_the_source(tmp_path):
     p = _write(tmp_path, '[[sources]]\nname = "好的"\nurl = "https://e.cn/a"\n'
                          '[[sources]]\nname = "坏的"\nurl = "gopher://e.cn"\n')
-    with pytest.raises(SourceConfigError, match=r"source #2 \('坏的'\)"):
+    with pytest.raises(SourceConfigError, match=r"第 2 个信息源（「坏的」）"):
         load_sources(p, RSSHUB)
 
 
 def test_missing_file_and_bad_rsshub_base(tmp_path):
-    with pytest.raises(SourceConfigError, match="not found"):
+    with pytest.raises(SourceConfigError, match="找不到信息源配置文件"):
         load_sources(tmp_path / "none.toml", RSSHUB)
-    with pytest.raises(SourceConfigError, match="rsshub_base"):
+    with pytest.raises(SourceConfigError, match="OPINION_RSSHUB_BASE"):
         resolve_url("rsshub:///weibo/user/1", base_dir=tmp_path, rsshub_base="127.0.0.1:1200")
 
 
@@ -143,10 +143,10 @@ link_pattern = "/xwdt/gzdt/\\\\d+\\\\.html$"
 
 
 @pytest.mark.parametrize("extra, message", [
-    ('kind = "govlist"\nlink_pattern = "(unclosed"', "not a valid regular expression"),
-    ('kind = "rss"\nlink_pattern = "x"', "only for kind = \"govlist\""),
-    ('kind = "rss"\nmax_items = 5', "max_items is for cnipa/govlist"),
-    ('kind = "cnipa"\nmax_items = 0', "at least 1"),
+    ('kind = "govlist"\nlink_pattern = "(unclosed"', "不是有效的正则表达式"),
+    ('kind = "rss"\nlink_pattern = "x"', "只用于 kind = \"govlist\""),
+    ('kind = "rss"\nmax_items = 5', "max_items 只用于 cnipa/govlist"),
+    ('kind = "cnipa"\nmax_items = 0', "至少为 1"),
 ])
 def test_list_page_validation(tmp_path, extra, message):
     p = _write(tmp_path, f'[[sources]]\nname = "甲"\nurl = "https://e.cn/list.html"\n{extra}\n')
@@ -156,7 +156,7 @@ def test_list_page_validation(tmp_path, extra, message):
 
 def test_list_page_kinds_need_a_web_address(tmp_path):
     p = _write(tmp_path, '[[sources]]\nname = "甲"\nurl = "rsshub:///gov/x"\nkind = "govlist"\n')
-    with pytest.raises(SourceConfigError, match="needs an http"):
+    with pytest.raises(SourceConfigError, match="需要 http\\(s\\) 网页地址"):
         load_sources(p, RSSHUB)
 
 
@@ -180,5 +180,5 @@ def test_cnipa_source_collects_through_govsite():
 
 def test_list_page_kinds_refuse_files(tmp_path):
     p = _write(tmp_path, '[[sources]]\nname = "甲"\nurl = "file:list.html"\nkind = "cnipa"\n')
-    with pytest.raises(SourceConfigError, match="needs an http"):
+    with pytest.raises(SourceConfigError, match="需要 http\\(s\\) 网页地址"):
         load_sources(p, RSSHUB)

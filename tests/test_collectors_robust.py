@@ -165,7 +165,7 @@ def _count(store) -> int:
 
 def test_slow_server_times_out_after_its_retries_and_is_recorded(server, fresh_store, fixed_judge):
     report, took = _collect(fresh_store, fixed_judge, server + "/slow")
-    assert report.status == "error" and "timed out" in report.error and "after 2 attempts" in report.error
+    assert report.status == "error" and "连接超时" in report.error and "已尝试 2 次" in report.error
     assert Misbehaving.hits["/slow"] == 2
     assert took < 2 * 0.5 + 0.05 * 2 + 2.5          # two read timeouts and one backoff, never the 3 s reply
     assert _runs(fresh_store) == [("error", 0, 0, report.error)] and _count(fresh_store) == 0
@@ -181,7 +181,7 @@ def test_500_then_200_is_retried_and_stored(server, fresh_store, fixed_judge):
 def test_persistent_500_gives_up_after_the_retries(server, fresh_store, fixed_judge):
     report, _ = _collect(fresh_store, fixed_judge, server + "/always500", retries=2)
     assert Misbehaving.hits["/always500"] == 3
-    assert report.status == "error" and "500" in report.error and "after 3 attempts" in report.error
+    assert report.status == "error" and report.error == "服务器出错（HTTP 500 Internal Server Error，127.0.0.1），已尝试 3 次"
 
 
 def test_retry_after_on_503_is_honoured(server):
@@ -207,14 +207,14 @@ def test_304_stores_nothing_and_is_not_an_error(server, fresh_store, fixed_judge
 
 def test_redirect_loop_stops_at_the_limit(server, fresh_store, fixed_judge):
     report, took = _collect(fresh_store, fixed_judge, server + "/loop")
-    assert report.status == "error" and "too many redirects" in report.error
+    assert report.status == "error" and "重定向次数过多" in report.error
     assert Misbehaving.hits["/loop"] <= 7 and took < 10
 
 
 @pytest.mark.parametrize("path", ["/huge", "/huge-undeclared"])
 def test_50_mb_body_is_refused_without_reading_it_all(server, fresh_store, fixed_judge, path):
     report, took = _collect(fresh_store, fixed_judge, server + path)
-    assert report.status == "error" and "too large" in report.error
+    assert report.status == "error" and "内容过大" in report.error
     assert _runs(fresh_store)[0][0] == "error" and _count(fresh_store) == 0
     deadline = time.monotonic() + 5
     while path not in Misbehaving.sent and time.monotonic() < deadline:
@@ -344,4 +344,4 @@ def test_free_port_refuses_quickly():
     with _client(retries=2) as c:
         with pytest.raises(FetchError) as e:
             fetch(c, f"http://127.0.0.1:{port}/feed.xml")
-    assert not isinstance(e.value, FetchTimeout) and "ConnectError" in str(e.value)
+    assert not isinstance(e.value, FetchTimeout) and "连接被拒绝（127.0.0.1）" in str(e.value)

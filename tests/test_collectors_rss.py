@@ -128,13 +128,13 @@ def test_unnamed_source_takes_the_feed_title():
 
 
 @pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"  \r\n\t ", "empty"),
-    (bytes(range(256)) * 4, "no RSS or Atom"),
+    (b"", "内容是空的"),
+    (b"  \r\n\t ", "内容是空的"),
+    (bytes(range(256)) * 4, "没有找到 RSS 或 Atom"),
     (b'{"items": [{"title": "x"}]}', "JSON"),
-    ("<!DOCTYPE html><html><body>网页</body></html>".encode("gbk"), "HTML"),
-    (b'<?xml version="1.0"?><catalog><book id="1"/></catalog>', "no RSS or Atom"),
-    (b"plain words, not markup", "no RSS or Atom"),
+    ("<!DOCTYPE html><html><body>网页</body></html>".encode("gbk"), "返回的是网页（HTML）"),
+    (b'<?xml version="1.0"?><catalog><book id="1"/></catalog>', "没有找到 RSS 或 Atom"),
+    (b"plain words, not markup", "没有找到 RSS 或 Atom"),
 ])
 def test_non_feeds_are_unreadable_with_one_line(data, reason):
     result = parse_feed(data, url="https://feeds.example.cn/x", source="s")
@@ -144,10 +144,10 @@ def test_non_feeds_are_unreadable_with_one_line(data, reason):
 
 
 def test_missing_file_and_bad_scheme_are_unreadable(tmp_path):
-    assert "not found" in read_feed(tmp_path / "nope.xml").errors[0]
+    assert "找不到文件" in read_feed(tmp_path / "nope.xml").errors[0]
     assert read_feed(tmp_path).readable is False
     bad = read_feed("ftp://example.com/feed.xml")
-    assert bad.readable is False and "unsupported address" in bad.errors[0]
+    assert bad.readable is False and "无法识别的地址" in bad.errors[0]
 
 
 def test_valid_feed_without_items_is_readable():

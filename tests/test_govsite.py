@@ -100,8 +100,8 @@ def test_cnipa_conditional_get_returns_not_modified():
 @pytest.mark.parametrize("route, expect", [
     ((404, b"gone", {}), "404"),
     ((500, b"oops", {}), "500"),
-    ((200, "<html><body>系统维护中</body></html>".encode(), {"content-type": "text/html"}), "no article links"),
-    ((200, httpx.ReadTimeout("slow"), {}), "timed out"),
+    ((200, "<html><body>系统维护中</body></html>".encode(), {"content-type": "text/html"}), "没有找到文章链接"),
+    ((200, httpx.ReadTimeout("slow"), {}), "连接超时（ReadTimeout，www.cnipa.gov.cn）"),
 ])
 def test_cnipa_failures_are_errors_not_exceptions(route, expect):
     url = f"{CNIPA}/col/col75/index.html"
@@ -180,7 +180,7 @@ def test_gov_list_stops_when_the_time_budget_is_used():
         r = collect_gov_list(client, f"{AMR}/xwdt/gzdt/index.html", source="s", budget_s=100,
                              sleep=lambda s: None, clock=lambda: next(ticks))
     assert len(r.items) == 2
-    assert any("time budget" in e for e in r.errors)
+    assert any("每轮限时 100 秒已用完" in e for e in r.errors)
 
 
 def test_gov_list_link_pattern_overrides_the_heuristic():
@@ -223,13 +223,13 @@ def test_gov_list_without_articles_is_unreadable():
                        {"content-type": "text/html"})})
     with site.client() as client:
         r = collect_gov_list(client, url, source="s", sleep=lambda s: None)
-    assert not r.readable and r.items == [] and "no article links" in r.errors[0]
+    assert not r.readable and r.items == [] and "没有找到文章链接" in r.errors[0]
 
 
 def test_unknown_kind_is_an_error():
     with Site({}).client() as client:
         r = collect("weibo", client, "https://example.org/", source="s")
-    assert not r.readable and "unknown list-page kind" in r.errors[0]
+    assert not r.readable and "未知的列表页类型" in r.errors[0]
 
 
 # ---------------------------------------------------------------- pieces

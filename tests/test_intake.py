@@ -269,6 +269,8 @@ def test_cli_imports_adds_and_switches_sources(settings, capsys):
                                                    "estimated": []}
     assert main([*base, "import", data, "--map", "标题=文章名称"]) == 2
     assert "--map 应写成" in capsys.readouterr().err
+    assert main([*base, "import", str(settings.db_path.parent / "没有这个文件.csv")]) == 2
+    assert capsys.readouterr().err.strip().endswith("文件或文件夹不存在：" + str(settings.db_path.parent / "没有这个文件.csv"))
     assert main([*base, "add-item", "--url", "javascript:x", "--title", "t"]) == 2
     assert main([*base, "add-item", "--url", "https://x.example/9", "--title", "芜湖商标"]) == 0
     assert "新增 1 条" in capsys.readouterr().out
@@ -281,3 +283,20 @@ def test_cli_imports_adds_and_switches_sources(settings, capsys):
         assert [e["action"] for e in log] == ["source.update", "import.manual", "import.file"]
         assert all(e["actor"].startswith("cli") for e in log)
         assert set(items(s)) == {"淮北开展商标侵权专项整治", "铜陵专利质押融资破亿", "芜湖商标"}
+
+
+@pytest.mark.parametrize("name", ["换行\n名", "制表\t名", "回车\r名", "分隔\u2028名", "空\x00字"])
+def test_source_names_with_control_characters_are_refused(settings, capsys, name):
+    from monitor.intake_cli import main
+
+    before = settings.sources_file.read_bytes()
+    base = ["intake", "--db", str(settings.db_path), "--sources", str(settings.sources_file)]
+    assert main([*base, "source", "add", "--name", name, "--url", "https://e.example.cn/feed.xml"]) == 2
+    assert "名称中不能有换行、制表符等控制字符" in capsys.readouterr().err
+    assert settings.sources_file.read_bytes() == before
+    # a hand-edited file with such a name is refused too, naming the source readably
+    settings.sources_file.write_text(f'[[sources]]\nname = {json.dumps(name)}\nurl = "https://e.cn/f"\n',
+                                     encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="控制字符") as e:
+        load_sources(settings.sources_file, settings.rsshub_base)
+    assert "\n" not in str(e.value) and "\x00" not in str(e.value)

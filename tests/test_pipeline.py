@@ -67,10 +67,10 @@ def test_ingest_keeps_judgements_and_estimated_dates(fresh_store, fixed_judge):
 def test_ingest_malformed_and_truncated_store_what_was_read(fresh_store, fixed_judge):
     bad = ingest(FEEDS / "malformed_raw_amp.xml", fresh_store, fixed_judge)
     cut = ingest(FEEDS / "truncated.xml", fresh_store, fixed_judge)
-    assert bad.readable and bad.new == 3 and "malformed feed" in bad.errors[0]
-    assert cut.readable and cut.new == 3 and "incomplete" in cut.errors[0]
+    assert bad.readable and bad.new == 3 and "订阅源格式有误" in bad.errors[0]
+    assert cut.readable and cut.new == 3 and "不完整" in cut.errors[0]
     runs = _runs(fresh_store)
-    assert [r["status"] for r in runs] == ["ok", "ok"] and "malformed" in runs[1]["error"]
+    assert [r["status"] for r in runs] == ["ok", "ok"] and "格式有误" in runs[1]["error"]
 
 
 @pytest.mark.parametrize("target", ["not_a_feed.html", "missing.xml"])
@@ -108,8 +108,8 @@ def test_run_once_one_failing_source_never_stops_the_others(fresh_store, fixed_j
     got = [(r.source, r.status, r.new) for r in reports]
     assert got == [("好源", "ok", 2), ("坏源", "error", 0), ("慢源", "error", 0), ("网页", "error", 0),
                    ("格式错", "ok", 3)]
-    assert "500" in reports[1].error and "timed out" in reports[2].error and "HTML" in reports[3].error
-    assert reports[0].error is None and "malformed" in reports[4].error
+    assert "HTTP 500" in reports[1].error and "连接超时" in reports[2].error and "网页（HTML）" in reports[3].error
+    assert reports[0].error is None and "订阅源格式有误" in reports[4].error
     runs = _runs(fresh_store)
     assert [(r["source"], r["status"]) for r in runs] == [(s, st) for s, st, _ in got]
     assert all(r["finished_at"] and r["started_at"] <= r["finished_at"] for r in runs)
@@ -182,7 +182,7 @@ def test_interrupt_marks_the_run_and_propagates(fresh_store, fixed_judge):
         with pytest.raises(KeyboardInterrupt):
             run_once([_src("甲", "/a.xml")], fresh_store, fixed_judge, client)
     (run,) = _runs(fresh_store)
-    assert run["status"] == "error" and "interrupted" in run["error"] and run["finished_at"]
+    assert run["status"] == "error" and "采集被中断" in run["error"] and run["finished_at"]
 
 
 # -- run_forever and the lock ---------------------------------------------------------
@@ -271,7 +271,7 @@ def test_lock_refuses_a_second_collector(tmp_path):
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(CollectorBusy, match="another collector"):
+        with pytest.raises(CollectorBusy, match="另一个采集进程"):
             with collection_lock(path):
                 pytest.fail("lock should be held")
     finally:
