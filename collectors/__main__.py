@@ -35,11 +35,12 @@ import signal
 import threading
 import sys
 
-from monitor.cli_parser import ChineseArgumentParser
+from collectors.base import shown_url
 from collectors.http import POLITE, make_client
 from collectors.reader import local_path
 from collectors.registry import Source, SourceConfigError, load_sources
 from collectors.schemes import SchemeError, load_schemes
+from monitor.cli_parser import ChineseArgumentParser
 
 log = logging.getLogger("collectors")
 
@@ -338,7 +339,7 @@ def cmd_sources(args) -> int:
 
 def _source_line(s: Source) -> str:
     state = "启用" if s.enabled else "停用"
-    shown = s.url if s.url == s.configured_url else f"{s.configured_url} -> {s.url}"
+    shown = shown_url(s.url) if s.url == s.configured_url else f"{shown_url(s.configured_url)} -> {shown_url(s.url)}"
     return f"[{state}] {s.name}  ({s.kind}, {s.platform}, 每 {s.interval_minutes} 分钟)  {shown}"
 
 

@@ -70,6 +70,19 @@ def is_web_url(url: str) -> bool:
     return parts.scheme.lower() in DEFAULT_PORTS and bool(parts.hostname)
 
 
+def shown_url(url: str) -> str:
+    """A configured address as pages and listings show it: a password or user name written into it (a
+    hand-edited sources file) is replaced by ***, since every role sees these addresses."""
+    u = str(url or "")
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return u
+    if "@" not in parts.netloc:
+        return u
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 _SPACE = re.compile(r"\s+")
 # JSON can spell half of a UTF-16 pair ("\ud800"); such a string cannot be written as UTF-8 or stored.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -16,10 +16,12 @@ are not kept) and refuses anything `load_sources` would refuse.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
 import re
+import socket
 import tempfile
 import tomllib
 import unicodedata
@@ -33,7 +35,7 @@ from urllib.request import url2pathname
 import httpx
 
 from collectors import govsite
-from collectors.base import FetchResult
+from collectors.base import DEFAULT_PORTS, FetchResult
 from collectors.reader import read_feed
 
 KINDS = ("rss", *govsite.KINDS)
@@ -189,6 +191,8 @@ def resolve_url(url: str, *, base_dir: Path, rsshub_base: str, where: str = "sou
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise SourceConfigError(f"{where}：地址 {url!r} 缺少域名")
+        if host_kind(parts.hostname) == "link-local":
+            raise SourceConfigError(f"{where}：{LINK_LOCAL_PROBLEM}")
         return url
     if scheme == "file":
         p = Path(url2pathname(unquote(parts.path)))
@@ -319,8 +323,80 @@ def save_sources(path: str | Path, sources: Sequence[Source],
     return saved
 
 
-def check_form_url(url: str) -> str:
-    """A source address typed into the dashboard: http(s) with a host, or an rsshub:/// route (Chinese message)."""
+LINK_LOCAL_PROBLEM = "不能使用链路本地地址（169.254.x.x、fe80::，云服务器的元数据接口就在这里）"
+# Host names that are cloud metadata services whatever they resolve to.
+METADATA_HOSTS = {"metadata", "metadata.google.internal", "metadata.azure.internal"}
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    host = host.strip("[]").lower()
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        # The resolver also reads 2130706433, 0x7f.1 and 127.1 as 127.0.0.1.
+        if not re.fullmatch(r"[0-9a-fx.]+", host) or not any(c.isdigit() for c in host):
+            return None
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def host_kind(host: str) -> str:
+    """"link-local" (169.254.0.0/16, fe80::/10, cloud metadata names), "internal" (loopback, private,
+    unspecified or reserved addresses, localhost) or "public". Judged from the written host only:
+    a public name that resolves to an internal address is not caught here."""
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if host in METADATA_HOSTS:
+        return "link-local"
+    if host == "localhost" or host.endswith(".localhost"):
+        return "internal"
+    ip = _ip(host)
+    if ip is None:
+        return "public"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_loopback or ip.is_private or ip.is_unspecified or ip.is_reserved or ip.is_multicast:
+        return "internal"
+    return "public"
+
+
+def _host_port(parts) -> tuple[str, int | None]:
+    return (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def _listed(parts, rsshub_base: str, internal_hosts: Sequence[str]) -> bool:
+    """True when an internal address is the RSSHub base (same host and port) or an administrator-listed
+    host ("10.0.0.5" for any port, "10.0.0.5:8080" for that one)."""
+    host, port = _host_port(parts)
+    if rsshub_base:
+        try:
+            if _host_port(urlsplit(rsshub_base)) == (host, port):
+                return True
+        except ValueError:
+            pass
+    for entry in internal_hosts:
+        try:
+            listed = urlsplit("//" + entry.strip())
+            if (listed.hostname or "").lower() == host and listed.port in (None, port):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def check_form_url(url: str, *, rsshub_base: str = "", internal_hosts: Sequence[str] = ()) -> str:
+    """A source address typed into the dashboard or `intake source add`: http(s) with a host, or an
+    rsshub:/// route (Chinese message).
+
+    Staff type these and every role sees them, so an address with a user name or password is refused,
+    a link-local one (cloud metadata) always, and a loopback or private one unless its host is the
+    RSSHub base's or one of `internal_hosts` (Settings.internal_hosts, OPINION_INTERNAL_HOSTS): the
+    server administrator decides which internal services the collector may read (docs/sources.md).
+    """
     url = (url or "").strip()
     if not url:
         raise SourceConfigError("请填写地址")
@@ -338,13 +414,25 @@ def check_form_url(url: str) -> str:
         raise SourceConfigError("网址缺少域名，例如 https://www.example.cn/rss.xml")
     if scheme == "rsshub" and not (parts.netloc + parts.path).strip("/"):
         raise SourceConfigError("RSSHub 地址缺少路由，例如 rsshub:///weibo/user/1195230310")
-    if scheme == "rsshub" and ".." in parts.path.split("/"):
-        raise SourceConfigError("RSSHub 路由中不能有 ..（只能指向 RSSHub 的路由）")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise SourceConfigError("地址中不能包含用户名或密码（写成 https://用户:密码@… 的部分）；"
+                                "需要登录的信息源请见 docs/sources.md")
+    # Percent-escapes decoded first: %2e%2e is '..' to the server that receives it.
+    route = unquote(parts.netloc + parts.path).replace("\\", "/")
+    if scheme == "rsshub" and {"..", "."} & set(route.split("/")):
+        raise SourceConfigError("RSSHub 路由中不能有 .. 或 .（只能指向 RSSHub 的路由）")
+    if scheme in ("http", "https"):
+        kind = host_kind(parts.hostname)
+        if kind == "link-local":
+            raise SourceConfigError(f"地址{LINK_LOCAL_PROBLEM}")
+        if kind == "internal" and not _listed(parts, rsshub_base, internal_hosts):
+            raise SourceConfigError(f"不能使用本机或内网地址（{parts.hostname}）；自建 RSSHub 请写 rsshub:///路由，"
+                                    "其他内网服务须由管理员在 OPINION_INTERNAL_HOSTS 中登记")
     return url
 
 
 def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_dir: Path,
-               rsshub_base: str) -> Source:
+               rsshub_base: str, internal_hosts: Sequence[str] = ()) -> Source:
     """Validate a source added from the dashboard; SourceConfigError in Chinese for the form's mistakes."""
     problems: list[str] = []
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if v is not None}
@@ -358,7 +446,8 @@ def new_source(fields: Mapping[str, Any], existing: Sequence[Source], *, base_di
     elif name in {s.name for s in existing}:
         problems.append(f"名称「{name}」已被使用，请换一个")
     try:
-        values["url"] = check_form_url(values.get("url", ""))
+        values["url"] = check_form_url(values.get("url", ""), rsshub_base=rsshub_base,
+                                       internal_hosts=internal_hosts)
     except SourceConfigError as e:
         problems.append(str(e))
     if values.get("kind", "rss") not in KINDS:

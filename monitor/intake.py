@@ -257,7 +257,7 @@ def add_source(store: Store | None, settings: Settings, fields: Mapping[str, Any
     _require(user, _may("edit_sources"), "新增信息源")
     sources = load_source_list(settings)
     source = registry.new_source(fields, sources, base_dir=Path(settings.sources_file).parent,
-                                 rsshub_base=settings.rsshub_base)
+                                 rsshub_base=settings.rsshub_base, internal_hosts=settings.internal_hosts)
     registry.save_sources(settings.sources_file, [*sources, source], settings.rsshub_base)
     if user is not None and store is not None:
         users.audit(store, user, "source.add", source.name, registry.source_table(source), _now(now))

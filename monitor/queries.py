@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import pandas as pd
 
+from collectors.base import shown_url
 from monitor.search import SearchSyntaxError, parse_query
 from monitor.store import Store, item_row, iso
 from sentiment.judgement import IP_TYPES, POLARITIES, REVIEW_P
@@ -611,7 +612,7 @@ def _health_row(store: Store, name: str, spec: Any, configured: bool, run: dict 
                    and now_utc - datetime.fromisoformat(since) > timedelta(minutes=limit))
     return {
         "name": name, "kind": _spec(spec, "kind", ""), "platform": _spec(spec, "platform", ""),
-        "url": _spec(spec, "url", ""), "enabled": enabled, "configured": configured,
+        "url": shown_url(_spec(spec, "url", "")), "enabled": enabled, "configured": configured,
         "last_started_at": to_beijing_iso((run or {}).get("started_at")),
         "last_finished_at": to_beijing_iso((run or {}).get("finished_at")),
         "status": (run or {}).get("status", "never"),

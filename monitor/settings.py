@@ -21,6 +21,7 @@ ENV_RSSHUB = "OPINION_RSSHUB_BASE"
 ENV_REFRESH = "OPINION_REFRESH_SECONDS"
 ENV_BACKUP_DIR = "OPINION_BACKUP_DIR"
 ENV_BACKUP_KEEP = "OPINION_BACKUP_KEEP"
+ENV_INTERNAL_HOSTS = "OPINION_INTERNAL_HOSTS"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Settings:
     backup_dir: Path | None = None
     # How many daily backups to keep (older ones are deleted after each new one).
     backup_keep: int = 14
+    # Loopback/intranet hosts staff may give as a source address from the dashboard or `intake source
+    # add` (the RSSHub base's host always may); comma-separated in OPINION_INTERNAL_HOSTS.
+    internal_hosts: tuple[str, ...] = ()
     user_agent: str = "IPOpinionWatch/0.1 (+https://amr.ah.gov.cn; 安徽省知识产权局宣传舆情监测)"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -69,6 +73,8 @@ class Settings:
                 raise ValueError(f"{ENV_BACKUP_KEEP} must be a whole number from 1 to 10000, "
                                  f"got {env[ENV_BACKUP_KEEP]!r}")
             s = replace(s, backup_keep=keep)
+        if env.get(ENV_INTERNAL_HOSTS):
+            s = replace(s, internal_hosts=tuple(h.strip() for h in env[ENV_INTERNAL_HOSTS].split(",") if h.strip()))
         if db is not None:
             s = replace(s, db_path=Path(db))
         if sources is not None:

@@ -82,6 +82,62 @@ def test_form_urls_refused_in_chinese(url, message):
         check_form_url(url)
 
 
+@pytest.mark.parametrize("url, message", [
+    ("https://admin:hunter2@example.com/feed", "不能包含用户名或密码"),
+    ("https://admin@example.com/feed", "不能包含用户名或密码"),
+    ("rsshub://user:pw@weibo/user/1", "不能包含用户名或密码"),
+    ("http://169.254.169.254/latest/meta-data", "链路本地"),
+    ("http://[fe80::1]/x", "链路本地"),
+    ("http://[::ffff:169.254.169.254]/x", "链路本地"),
+    ("http://metadata.google.internal/computeMetadata/v1/", "链路本地"),
+    ("http://127.0.0.1:8080/admin", "本机或内网"),
+    ("http://localhost/admin", "本机或内网"),
+    ("http://2130706433/admin", "本机或内网"),         # 127.0.0.1 written as one number
+    ("http://0x7f.1/admin", "本机或内网"),
+    ("http://10.1.2.3/x", "本机或内网"), ("http://192.168.1.1/x", "本机或内网"), ("http://[::1]/x", "本机或内网"),
+    ("http://0.0.0.0/x", "本机或内网"),
+    ("rsshub:///weibo/%2e%2e/admin", "不能有 .."), ("rsshub:///weibo/%2E%2E%2Fadmin", "不能有 .."),
+    ("rsshub:///weibo/..%5cadmin", "不能有 .."),
+])
+def test_form_urls_with_credentials_or_internal_addresses_are_refused(url, message):
+    with pytest.raises(SourceConfigError, match=message):
+        check_form_url(url, rsshub_base=BASE)
+
+
+def test_internal_hosts_are_allowed_only_where_configured(tmp_path):
+    # the RSSHub base (127.0.0.1:1200 here, same port) and hosts the administrator listed
+    assert check_form_url("http://127.0.0.1:1200/weibo/user/1", rsshub_base=BASE)
+    assert check_form_url("http://10.0.0.5/rss.xml", rsshub_base=BASE, internal_hosts=["10.0.0.5"])
+    with pytest.raises(SourceConfigError, match="本机或内网"):
+        check_form_url("http://10.0.0.6/rss.xml", rsshub_base=BASE, internal_hosts=["10.0.0.5"])
+    assert check_form_url("http://10.0.0.7:8080/x", internal_hosts=["10.0.0.7:8080"])
+    with pytest.raises(SourceConfigError, match="本机或内网"):
+        check_form_url("http://10.0.0.7:9090/x", internal_hosts=["10.0.0.7:8080"])
+    from monitor.settings import Settings
+    assert Settings.load(env={"OPINION_INTERNAL_HOSTS": " 10.0.0.5, rss.lan:8080 ,"}).internal_hosts == (
+        "10.0.0.5", "rss.lan:8080")
+    with pytest.raises(SourceConfigError, match="链路本地"):       # never, whatever is listed
+        check_form_url("http://169.254.169.254/", rsshub_base=BASE, internal_hosts=["169.254.169.254"])
+    made = new_source({"name": "内网", "url": "http://rss.intranet.local/feed"}, [], base_dir=tmp_path,
+                      rsshub_base=BASE)
+    assert made.url == "http://rss.intranet.local/feed"          # names are not resolved
+    with pytest.raises(SourceConfigError, match="本机或内网"):
+        new_source({"name": "n", "url": "http://192.168.0.9/feed"}, [], base_dir=tmp_path, rsshub_base=BASE)
+    # a hand-edited sources file (server access) may name internal hosts, never link-local ones
+    p = tmp_path / "sources.toml"
+    p.write_text('[[sources]]\nname = "a"\nurl = "http://127.0.0.1:8080/feed.xml"\n', encoding="utf-8")
+    assert load_sources(p, BASE)[0].url == "http://127.0.0.1:8080/feed.xml"
+    p.write_text('[[sources]]\nname = "a"\nurl = "http://169.254.169.254/latest"\n', encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="链路本地"):
+        load_sources(p, BASE)
+
+
+def test_credentials_in_a_hand_edited_url_are_not_shown():
+    from collectors.base import shown_url
+    assert shown_url("https://admin:hunter2@example.com/feed") == "https://***@example.com/feed"
+    assert shown_url("https://example.com/feed") == "https://example.com/feed"
+
+
 def test_new_source_collects_every_problem(tmp_path):
     existing = [Source(name="已有", url="https://a.example")]
     with pytest.raises(SourceConfigError) as e:

@@ -5,6 +5,7 @@ file, audited); the collector picks them up on its next round.
 """
 import streamlit as st
 
+from collectors.base import shown_url
 from collectors.registry import KINDS, PLATFORMS, SourceConfigError
 from monitor import intake, request_store, users
 from monitor.store import Store
@@ -94,7 +95,7 @@ with tab_edit:
                             format_func=lambda n: n + ("" if next(s for s in sources if s.name == n).enabled
                                                        else "（已停用）"))
         current = next(s for s in sources if s.name == pick)
-        st.text(f"地址：{current.configured_url or current.url}")
+        st.text(f"地址：{shown_url(current.configured_url or current.url)}")
         if current.notes:
             st.text(f"备注：{current.notes}")
         k = f"source_{names.index(pick)}_"
