@@ -3,12 +3,15 @@
     ingest PATH_OR_URL [--source NAME] [--db PATH] [--json]
         Read one feed (or a CSV/XLSX/JSON(L) export file) now and keep everything in it. Exit 0 when it was read (even partly), 2 when nothing
         could be read (one-line reason on stderr, nothing stored). With --json the
-        last stdout line is {"new": int, "duplicate": int, "errors": [str, ...]}.
+        last stdout line is {"new": int, "duplicate": int, "errors": [str, ...]}, also when
+        nothing could be read (then new and duplicate are 0 and errors says why).
     run [--once | --every MINUTES] [--sources FILE] [--db PATH] [--json]
         Collect every enabled source (once by default). With --json, one line per
         source: {"source", "status": "ok"|"error"|"not_modified", "new", "duplicate", "error"}.
         Exit 0 when the run completed (failed sources are recorded, not fatal),
-        1 for a broken sources or schemes file or when another collector holds the lock.
+        1 for a broken sources or schemes file or when another collector holds the lock,
+        130 (Ctrl-C) or 143 (SIGTERM) when a run was interrupted (recorded as such);
+        `--every` stopped by a signal between sources exits 0 (that is how a service stops).
         Monitoring schemes come from schemes.toml beside the sources file, when it
         exists: a source then keeps only items a scheme matches, unless it is
         always_relevant. Requests are retried on timeouts and 5xx with backoff and
@@ -48,6 +51,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 MIN_EVERY_MINUTES = 0.1     # `run --every`: a shorter pass would only spin
+PROGRESS_MIN_ITEMS = 1000   # `ingest`: progress lines only for this many items or more
 STATUS_ZH = {"ok": "成功", "error": "失败", "not_modified": "无更新"}
 
 
@@ -134,13 +138,14 @@ def cmd_ingest(args) -> int:
     client = None if local_path(args.target) is not None else make_client(settings.user_agent)
 
     def progress(done: int, total: int) -> None:
-        _say(f"已研判入库 {done}/{total}")
+        # Only a long ingest (several batches) is worth progress lines; a feed of 30 items is not.
+        if total >= PROGRESS_MIN_ITEMS:
+            _say(f"已研判入库 {done}/{total}")
 
     try:
         with Store(settings.db_path) as store:
             report = ingest(args.target, store, LazyJudge(), client=client, source_name=args.source,
-                            platform=platform, progress=progress if _is_big(args) else None,
-                            schemes=_schemes_for_ingest(settings))
+                            platform=platform, progress=progress, schemes=_schemes_for_ingest(settings))
     except StoreError as e:
         _say(f"错误：数据库不可用：{e}")
         return EXIT_FAILED
@@ -149,6 +154,9 @@ def cmd_ingest(args) -> int:
             client.close()
     if not report.readable:
         _say(f"错误：无法读取 {args.target}：{'; '.join(report.errors) or '未知原因'}")
+        if args.json:
+            print(json.dumps(report.as_json() | {"errors": list(report.errors) or ["无法读取"]}, ensure_ascii=False),
+                  flush=True)
         return EXIT_UNREADABLE
     for error in report.errors:
         _say(f"警告：{error}")
@@ -172,14 +180,6 @@ def _schemes_for_ingest(settings):
     except SchemeError as e:
         _say(f"警告：监测方案文件有误，本次导入不标注方案：{e}")
         return None
-
-
-def _is_big(args) -> bool:
-    path = local_path(args.target)
-    try:
-        return path is None or path.stat().st_size > 1_000_000
-    except OSError:
-        return False
 
 
 def _configured_platform(settings, name: str | None) -> str | None:
@@ -261,12 +261,13 @@ def cmd_run(args) -> int:
     # next safe point (a signal raised mid-write could leave a transaction open); a second one
     # stops at once.
     stop = threading.Event()
+    stopped_by: list[int] = []
     if args.every:
         handler = _graceful_stop(stop)
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
     else:
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt(stopped_by))
     judge = LazyJudge()
     try:
         with Store(settings.db_path) as store, make_client(settings.user_agent, **_politeness()) as client:
@@ -292,6 +293,8 @@ def cmd_run(args) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         _say("采集已中断")
+        # The shell's convention, 128 + signal: a script or systemd sees the run did not complete.
+        return 128 + (stopped_by[-1] if stopped_by else signal.SIGINT)
     return EXIT_OK
 
 
@@ -311,8 +314,11 @@ def _politeness() -> dict:
     return policy
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
+def _raise_keyboard_interrupt(stopped_by: list[int]):
+    def handler(signum, frame):
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+    return handler
 
 
 def _graceful_stop(stop: threading.Event):

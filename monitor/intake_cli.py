@@ -56,7 +56,8 @@ def _report(report: intake.IntakeReport, as_json: bool) -> int:
             print(f"跳过：{e}", file=sys.stderr)
         for e in report.estimated:
             print(f"时间按导入时间记录：{e}", file=sys.stderr)
-        print(report.summary)
+        # A refusal is an error message (stderr, exit 2); stdout carries only what was done.
+        print(report.summary if report.ok else f"错误：{report.summary}", file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 2
 
 

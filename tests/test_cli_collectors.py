@@ -227,6 +227,59 @@ def test_run_every_stops_cleanly_on_interrupt(tmp_path, feed_server, signum):
         assert held == lock_path_for(db)
 
 
+class _Slow(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        time.sleep(20)          # the collector is stopped while it waits here
+        self.send_error(500)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_run_once_interrupted_exits_non_zero(tmp_path, signum, code):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[sources]]\nname = "慢源"\nurl = "http://127.0.0.1:{httpd.server_address[1]}/feed.xml"\n',
+                       encoding="utf-8")
+    db = tmp_path / "o.db"
+    proc = subprocess.Popen([sys.executable, "-m", "collectors", "run", "--once", "--sources", str(sources),
+                             "--db", str(db)], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if _rows(db, "SELECT count(*) FROM runs")[0][0]:
+                    break
+            except (StoreError, sqlite3.OperationalError):
+                pass
+            time.sleep(0.2)
+        time.sleep(0.5)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        httpd.shutdown()
+        httpd.server_close()
+    assert proc.returncode == code, err
+    assert "采集已中断" in err and "Traceback" not in err and out == ""
+    assert _rows(db, "SELECT status, error FROM runs") == [("error", "采集被中断（采集进程停止）")]
+
+
+def test_ingest_json_unreadable_prints_a_json_error_and_small_ingests_no_progress(tmp_path, feed_server):
+    done = _cli("ingest", f"{feed_server}/broken.xml", "--json", "--db", tmp_path / "o.db")
+    assert done.returncode == 2
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["new"] == 0 and result["duplicate"] == 0 and "HTTP 500" in result["errors"][0]
+    ok = _cli("ingest", f"{feed_server}/ok.xml", "--db", tmp_path / "o.db")
+    assert ok.returncode == 0 and "新增 2 条" in ok.stdout
+    assert "已研判入库" not in ok.stderr          # a 2-item feed needs no progress line
+
+
 def test_sources_lists_and_checks(tmp_path, feed_server):
     good = _cli("sources", "--sources", _sources_file(tmp_path, feed_server))
     assert good.returncode == 0 and "4 个信息源，3 个已启用" in good.stdout and "停用源" in good.stdout

@@ -272,6 +272,8 @@ def test_cli_imports_adds_and_switches_sources(settings, capsys):
     assert main([*base, "import", str(settings.db_path.parent / "没有这个文件.csv")]) == 2
     assert capsys.readouterr().err.strip().endswith("文件或文件夹不存在：" + str(settings.db_path.parent / "没有这个文件.csv"))
     assert main([*base, "add-item", "--url", "javascript:x", "--title", "t"]) == 2
+    refused = capsys.readouterr()
+    assert refused.out == "" and refused.err.startswith("错误：未导入：链接必须是")
     assert main([*base, "add-item", "--url", "https://x.example/9", "--title", "芜湖商标"]) == 0
     assert "新增 1 条" in capsys.readouterr().out
     assert main([*base, "source", "disable", "源甲"]) == 0
