@@ -168,3 +168,5 @@ class FetchResult:
     readable: bool = True
     # The feed's name (channel title, else host or file name): the source name of ad-hoc ingests.
     title: str = ""
+    # The server answered 429/503 asking not to be asked again for this many seconds (Retry-After).
+    retry_after_s: float | None = None

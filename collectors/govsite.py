@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from .base import EARLIEST_PUBLISHED, FetchResult, Item, canonical_url, utcnow
-from .http import CollectError, fetch
+from .http import CollectError, RateLimited, fetch
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -422,7 +422,7 @@ def collect_cnipa(client: httpx.Client, url: str, *, source: str, platform: str 
     try:
         page = get_page(client, url, etag=etag, last_modified=last_modified)
     except CollectError as e:
-        return FetchResult(errors=[str(e)], readable=False)
+        return FetchResult(errors=[str(e)], readable=False, retry_after_s=getattr(e, "retry_after_s", None))
     if page.not_modified:
         return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
     entries = parse_cnipa_list(page.text, page.url, max_items=max_items)
@@ -587,7 +587,7 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
     try:
         page = get_page(client, url, etag=etag, last_modified=last_modified)
     except CollectError as e:
-        return FetchResult(errors=[str(e)], readable=False)
+        return FetchResult(errors=[str(e)], readable=False, retry_after_s=getattr(e, "retry_after_s", None))
     if page.not_modified:
         return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
     entries = pick_article_links(page.text, page.url, link_pattern=link_pattern)
@@ -617,6 +617,10 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
             result.errors.append(f"文章未能读取（{e.url}）：{err}")
             result.items.append(Item(source=source, url=e.url, title=e.title, published_at=e.published_at,
                                      fetched_at=now, platform=platform))
+            if isinstance(err, RateLimited):
+                # The site asked us to slow down: no more articles this run.
+                result.retry_after_s = err.retry_after_s
+                break
             continue
         art = parse_article(art_page.text)
         result.items.append(Item(

@@ -72,7 +72,7 @@ def read_feed(target: str | Path, *, client: httpx.Client | None = None, source:
         try:
             got = fetch(client, url, etag=etag, last_modified=last_modified)
         except CollectError as e:
-            return FetchResult(readable=False, errors=[str(e)])
+            return FetchResult(readable=False, errors=[str(e)], retry_after_s=getattr(e, "retry_after_s", None))
         finally:
             if own_client:
                 client.close()

@@ -471,4 +471,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- this step have no address ('') and are not used: one full fetch per source after the upgrade.
         ALTER TABLE feed_state ADD COLUMN url TEXT NOT NULL DEFAULT '';
     """),
+    ("0026_feed_state_not_before", """
+        -- A server that answers 429/503 with a long Retry-After is not asked again before this time
+        -- (UTC ISO); the collector skips the source until then and the 信息源 page shows it.
+        ALTER TABLE feed_state ADD COLUMN not_before TEXT;
+    """),
 ]

@@ -14,6 +14,12 @@ at most MAX_BACKOFF) has passed since the last failure. A skipped source
 writes no run (that would only lengthen its own streak); it is logged, and the
 信息源 page already shows the streak. `run --once` and 立即采集 ignore backoff:
 someone asked for every source now.
+
+A server that answers 429/503 with a Retry-After longer than the fetch waits out
+(collectors.http.MAX_RETRY_WAIT_S) gets a "not before" time (at most MAX_BACKOFF
+ahead, in feed_state); `run_forever` skips that source until then, 立即采集
+included, and the 信息源 page shows it (暂缓至). `run --once` does not wait: an
+operator running it by hand asked for every source.
 """
 from __future__ import annotations
 
@@ -173,6 +179,9 @@ def collect_source(source: Source, store: Store, judge: Judge, client, *, now: d
         # List-page sources ask for just the links on the page, so stored articles are not fetched again.
         result: FetchResult = source.collect(client, etag=etag, last_modified=last_modified, fetched_at=now,
                                              known=store.stored_keys)
+        if result.retry_after_s:
+            wait = min(timedelta(seconds=result.retry_after_s), MAX_BACKOFF)
+            store.set_not_before(source.name, (now or datetime.now(timezone.utc)) + wait)
         if result.not_modified:
             report.status = "not_modified"
         elif not result.readable:
@@ -335,6 +344,13 @@ def run_forever(every_minutes: float, load_sources: Callable[[], Sequence[Source
                     for s, until in skipped:
                         log.warning("source %s skipped after repeated failures until %s UTC (退避中)",
                                     s.name, until.isoformat(timespec="minutes"))
+                # A server that asked for a pause (Retry-After) is not asked again before then, even for
+                # 立即采集: the 信息源 page shows the time.
+                waiting = store.waiting_sources(now)
+                for s in [s for s in due if s.name in waiting]:
+                    log.warning("source %s skipped: its server asked for a pause until %s UTC (暂缓)",
+                                s.name, waiting[s.name].isoformat(timespec="minutes"))
+                due = [s for s in due if s.name not in waiting]
                 for s in due:
                     last_started[s.name] = now
                 _run_round(due, store, judge, client, schemes, on_report, stop, request)

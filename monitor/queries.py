@@ -554,7 +554,7 @@ def _spec(source: Any, key: str, default: Any = None) -> Any:
 
 SOURCE_HEALTH_COLUMNS = ["name", "kind", "platform", "url", "enabled", "configured", "last_started_at",
                          "last_finished_at", "status", "fetched", "new", "duplicate", "error",
-                         "last_ok_at", "runs", "failures_in_row", "stalled", "items_per_run"]
+                         "last_ok_at", "runs", "failures_in_row", "stalled", "items_per_run", "waiting_until"]
 
 # "Items per run" averages the most recent finished runs: recent enough to show a source drying up.
 ITEMS_PER_RUN_WINDOW = 10
@@ -580,12 +580,15 @@ def source_health(store: Store, sources: Iterable[Any], stall_minutes: int = 180
         "min(started_at) FROM runs GROUP BY source")}
     specs = list(sources)
     names = [str(_spec(s, "name", "")) for s in specs]
+    waiting = store.waiting_sources(now_utc)
     rows = []
     for spec, name in zip(specs, names):
         rows.append(_health_row(store, name, spec, True, last.get(name), stats.get(name), now_utc,
                                 stall_minutes))
     for name in sorted(set(last) - set(names)):
         rows.append(_health_row(store, name, {}, False, last[name], stats.get(name), now_utc, stall_minutes))
+    for row in rows:     # its server asked for a pause (Retry-After): not collected before this time
+        row["waiting_until"] = to_beijing_iso(iso(waiting[row["name"]])) if row["name"] in waiting else None
     return pd.DataFrame(rows, columns=SOURCE_HEALTH_COLUMNS)
 
 

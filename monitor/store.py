@@ -428,8 +428,24 @@ class Store:
         with self.atomic() as c:
             c.execute("INSERT INTO feed_state (source, etag, last_modified, updated_at, url) VALUES (?,?,?,?,?) "
                       "ON CONFLICT(source) DO UPDATE SET etag=excluded.etag, "
-                      "last_modified=excluded.last_modified, updated_at=excluded.updated_at, url=excluded.url",
-                      (source, etag, last_modified, now_iso(), url))
+                      "last_modified=excluded.last_modified, updated_at=excluded.updated_at, url=excluded.url, "
+                      "not_before=NULL", (source, etag, last_modified, now_iso(), url))
+
+    def set_not_before(self, source: str, until: datetime) -> None:
+        """Do not collect `source` before `until` (its server asked so with Retry-After)."""
+        with self.atomic() as c:
+            c.execute("INSERT INTO feed_state (source, updated_at, not_before) VALUES (?,?,?) "
+                      "ON CONFLICT(source) DO UPDATE SET not_before=excluded.not_before",
+                      (source, now_iso(), iso(until)))
+
+    def waiting_sources(self, now: datetime) -> dict[str, datetime]:
+        """Sources whose server asked not to be asked again yet: name -> not before (UTC)."""
+        try:
+            rows = self.conn.execute("SELECT source, not_before FROM feed_state WHERE not_before > ?",
+                                     (iso(now),)).fetchall()
+        except sqlite3.OperationalError:      # a read-only look at a database not yet migrated
+            return {}
+        return {r[0]: datetime.fromisoformat(r[1]) for r in rows}
 
     # -- staff corrections (sentiment training reads them) ----------------
     def add_correction(self, item: int | str, field: str, value, user: str, note: str = "") -> int:

@@ -322,3 +322,15 @@ def test_pipeline_does_not_fetch_stored_articles_again(fresh_store, fixed_judge,
     with site.client() as client:
         run_once([source], fresh_store, fixed_judge, client)
     assert site.paths()[n_first + 1:] == ["/xwdt/gzdt/index.html", "/xwdt/gzdt/149626500.html"]
+
+
+def test_a_rate_limited_article_stops_the_pass_and_passes_the_pause_on():
+    site = amr_site(**{f"{AMR}/xwdt/gzdt/149627544.html": (429, b"slow down", {"retry-after": "3600"})})
+    with site.client() as client:
+        r = collect_gov_list(client, f"{AMR}/xwdt/gzdt/index.html", source="s", sleep=lambda s: None)
+    assert site.paths() == ["/xwdt/gzdt/index.html", "/xwdt/gzdt/149627691.html", "/xwdt/gzdt/149627544.html"]
+    assert r.retry_after_s == 3600 and len(r.items) == 2 and "HTTP 429" in r.errors[0]
+    list_limited = amr_site(**{f"{AMR}/xwdt/gzdt/index.html": (429, b"", {"retry-after": "120"})})
+    with list_limited.client() as client:
+        r = collect_gov_list(client, f"{AMR}/xwdt/gzdt/index.html", source="s")
+    assert not r.readable and r.retry_after_s == 120

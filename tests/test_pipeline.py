@@ -159,6 +159,45 @@ def test_validators_of_an_old_url_are_not_sent_to_the_new_one(fresh_store, fixed
     assert fresh_store.feed_state("法院", "https://feeds.example.cn/new.xml") == ('"v7"', None)
 
 
+def test_a_long_retry_after_pauses_the_source_until_then(fresh_store, fixed_judge):
+    """429 with Retry-After: 3600 is more than a fetch waits out: the source gets a "not before" time,
+    the collector does not ask again before it (立即采集 included), and source health shows it."""
+    from monitor.queries import source_health
+    from monitor import request_store
+
+    asked = []
+
+    def limited(request):
+        asked.append(request.url.path)
+        return httpx.Response(429, headers={"retry-after": "3600"})
+
+    body = (FEEDS / "atom.xml").read_bytes()
+    sources = [_src("限流", "/limited.xml", interval_minutes=1), _src("正常", "/ok.xml", interval_minutes=1)]
+    with _site({"/limited.xml": limited, "/ok.xml": body}) as client:
+        before = datetime.now(timezone.utc)
+        run_forever(0.01, lambda: sources, fresh_store, fixed_judge, client, rounds=1, sleep=lambda s: None,
+                    lock_path=fresh_store.path.with_suffix(".lock"))
+        (until,) = fresh_store.waiting_sources(before).values()
+        assert timedelta(minutes=59) < until - before <= timedelta(minutes=61)
+        from monitor import users
+        admin = users.add_user(fresh_store, "admin1", "office pass 1", "admin", actor="cli:test", now=before)
+        request_store.request_collect(fresh_store, admin)
+        run_forever(0.01, lambda: sources, fresh_store, fixed_judge, client, rounds=1, sleep=lambda s: None,
+                    lock_path=fresh_store.path.with_suffix(".lock"))
+    assert asked == ["/limited.xml"]                        # not asked again within the hour
+    runs = _runs(fresh_store)
+    assert [(r["source"], r["status"]) for r in runs] == [("限流", "error"), ("正常", "ok"), ("正常", "ok")]
+    assert "服务器要求暂缓访问" in runs[0]["error"] and "3600" in runs[0]["error"]
+    health = source_health(fresh_store, sources).set_index("name")
+    assert health.loc["限流", "waiting_until"].startswith(until.astimezone(timezone(timedelta(hours=8)))
+                                                         .strftime("%Y-%m-%dT%H:%M"))
+    assert not isinstance(health.loc["正常", "waiting_until"], str)
+    # once the time has passed the source is collected again, and a success clears the pause
+    assert fresh_store.waiting_sources(until + timedelta(seconds=1)) == {}
+    fresh_store.save_feed_state("限流", None, None, "https://feeds.example.cn/limited.xml")
+    assert fresh_store.waiting_sources(before) == {}
+
+
 def test_feed_state_not_saved_when_storing_fails(fresh_store, fixed_judge):
     class BrokenJudge:
         def judge_many(self, pairs):

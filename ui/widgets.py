@@ -408,6 +408,7 @@ def source_health_table(frame: pd.DataFrame) -> None:
         "最近成功": when("last_ok_at"),
         "获取": frame["fetched"], "新增": frame["new"], "重复": frame["duplicate"],
         "连续失败": frame["failures_in_row"],
+        "暂缓至": when("waiting_until"),
         "每轮条数": frame["items_per_run"],
         "最近错误": frame["error"],
         "地址": frame["url"],
