@@ -70,7 +70,9 @@ def test_ingest_non_feed_exits_2_one_line_nothing_stored(tmp_path):
     db = tmp_path / "env.db"
     done = _cli("ingest", FEEDS / "not_a_feed.html", "--json", env=_env(OPINION_DB=str(db)))
     assert done.returncode == 2
-    assert done.stdout == ""
+    # --json answers on stdout even then: the same keys, nothing new, the reason in errors
+    assert json.loads(done.stdout) == {"new": 0, "duplicate": 0, "errors": [
+        "不是订阅源：返回的是网页（HTML），可能填的是网页地址而不是它的 RSS 地址"]}
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "HTML" in lines[0]
     assert _rows(db, "SELECT count(*) FROM items") == [(0,)]     # OPINION_DB respected, nothing stored
@@ -79,7 +81,7 @@ def test_ingest_non_feed_exits_2_one_line_nothing_stored(tmp_path):
 def test_ingest_unreachable_url_exits_2(tmp_path):
     port = _free_port()
     done = _cli("ingest", f"http://127.0.0.1:{port}/feed.xml", "--db", tmp_path / "o.db", "--json")
-    assert done.returncode == 2 and done.stdout == ""
+    assert done.returncode == 2 and json.loads(done.stdout)["errors"] == [done.stderr.split("：", 2)[2].strip()]
     assert len(done.stderr.strip().splitlines()) == 1 and "连接被拒绝（127.0.0.1）" in done.stderr
 
 
