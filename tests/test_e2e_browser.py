@@ -314,10 +314,12 @@ def test_assigning_a_story_to_a_typed_unit_and_the_form_starting_over(server, tm
         page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
         with sqlite3.connect(tmp_path / "opinion.db") as c:
             assert c.execute("SELECT unit FROM handling_events").fetchall() == [("省局执法稽查处",)]
-        # the form starts over on the rerun after the save: wait for it (a loaded machine is slow), not a fixed time
-        box = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
-        page.wait_for_function("(e) => e.value === ''", arg=box.element_handle(), timeout=30_000)
-        assert box.input_value() == ""
+        # the form starts over on the rerun after the save: wait for it, not a fixed time; query the input afresh
+        # on each poll (the rerun may draw a new element, and a handle to the old one never changes)
+        page.wait_for_function("() => [...document.querySelectorAll('input[role=combobox]')]"
+                               ".some(e => e.getAttribute('aria-label').startsWith('承办处室或城市') && e.value === '')",
+                               timeout=30_000)
+        assert form.get_by_role("combobox", name=re.compile("^承办处室或城市")).input_value() == ""
 
 
 def _marks(server_db: Path, mark: str) -> int:
