@@ -516,9 +516,11 @@ def item_detail(store: Store, item_id: int) -> dict | None:
 # -- counts, runs and sources -------------------------------------------------------
 
 def item_counts(store: Store) -> dict[str, int]:
-    """All stored items and how many of them are bundled sample items."""
-    row = store.conn.execute("SELECT count(*), coalesce(sum(is_sample = 1), 0) FROM items").fetchone()
-    return {"total": int(row[0]), "sample": int(row[1])}
+    """All stored items, how many of them are bundled sample items, and how many of those carry an
+    estimated publication time (no date in the original: counted as published when loaded)."""
+    row = store.conn.execute("SELECT count(*), coalesce(sum(is_sample = 1), 0), "
+                             "coalesce(sum(is_sample = 1 AND published_estimated = 1), 0) FROM items").fetchone()
+    return {"total": int(row[0]), "sample": int(row[1]), "sample_undated": int(row[2])}
 
 
 def data_version(store: Store) -> tuple:

@@ -166,8 +166,10 @@ def sample_notice(s: Settings, db: str) -> None:
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center") if allowed else (st.container(), None)
         if counts["sample"]:
+            undated = (f"其中 {counts['sample_undated']} 条原文没有发布日期，按载入时间计入（标“估”），"
+                       "所以“今日”的数字偏大。" if counts.get("sample_undated") else "")
             left.info(f"示例数据：当前显示的 {counts['sample']} 条信息来自随产品附带的示例语料（真实公开报道，"
-                      f"用于演示），不是本单位采集的结果。开始采集后可{who}一键清除。", icon=":material/info:")
+                      f"用于演示），不是本单位采集的结果。{undated}开始采集后可{who}一键清除。", icon=":material/info:")
             if allowed:
                 right.button("清除示例数据", key="remove_sample", icon=":material/delete:",
                              on_click=_remove_sample, args=(db, user), type="primary")
