@@ -48,6 +48,8 @@ def test_an_off_topic_item_reads_as_such_not_by_its_tone():
     t = table_frame(rows)
     assert list(t["倾向"]) == ["无关话题", "负面", "中性（疑似负面）"]      # the store's 疑似 column decides
     assert t["链接"].iloc[0] == "https://a.example.cn/1" and t["链接"].iloc[1] == ""   # javascript: is no link
+    assert list(t.columns[:4]) == ["发布时间", "标题", "链接", "倾向"] and "示例" not in t.columns
+    assert "示例" in table_frame(rows.assign(is_sample=[True, False, False])).columns
 
 
 def test_trend_chart_has_a_band_per_day_labelled_under_its_bar():

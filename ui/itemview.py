@@ -98,6 +98,10 @@ def apply_view(v: Mapping[str, Any], key: str = "flt") -> None:
     st.session_state[f"{key}_important"] = f.important_only
 
 
+# Triage from the keyboard (users.md: 监测员 need fast triage by keyboard and mouse). Letters as in mail
+# readers; Streamlit reserves C and R, and ignores shortcuts while the focus is in a text field, but not
+# in an open calendar: so only harmless, visible actions get a key. Changing a verdict (误判 / 应为负面)
+# stays a deliberate click.
 SHORTCUTS = {"next": "J", "previous": "K", "important": "S", "read": "E"}
 
 

@@ -360,39 +360,39 @@ def overview_live(s: Settings, db: str, days: int) -> None:
 
 
 def table_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Item rows as staff read them: Chinese headers, labels instead of codes, only web links."""
-    return pd.DataFrame({
+    """Item rows as staff read them: Chinese headers, labels instead of codes, only web links. What a reader
+    triages by comes first (at 1280 px the later columns need a scroll); 示例 only while sample rows show."""
+    frame = pd.DataFrame({
         "发布时间": rows["published_at"].dt.strftime("%Y-%m-%d %H:%M")
                     + rows["published_estimated"].map({True: " (估)", False: ""}).fillna(""),
         "标题": rows["title"],
-        "信息源": rows["source"],
-        "平台": rows["platform"].map(platform_label),
+        "链接": rows["url"].map(safe_url),
         "倾向": [tone_label(p, t) + ("（疑似负面）" if s is not pd.NA and s else "")
                  for p, t, s in zip(rows["polarity"], rows.get("topic", [None] * len(rows)),
                                     rows.get("suspect", [False] * len(rows)))],
         "负面概率": rows["p_negative"],
+        "信息源": rows["source"],
+        "平台": rows["platform"].map(platform_label),
         "类型": rows["ip_type"],
         "地域": rows["region"],
         "示例": rows["is_sample"].map({True: "示例", False: ""}).fillna(""),
-        "链接": rows["url"].map(safe_url),
     })
+    return frame if (frame["示例"] != "").any() else frame.drop(columns="示例")
 
 
 def item_table(rows: pd.DataFrame, key: str, height: int | str = "auto") -> None:
+    small = st.column_config.TextColumn(width="small")
     st.dataframe(
         table_frame(rows), hide_index=True, key=key, height=height,
         column_config={
             "标题": st.column_config.TextColumn(width="large"),
-            "负面概率": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f", width="small"),
             "链接": st.column_config.LinkColumn(display_text="原文", width="small"),
+            "负面概率": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f", width="small"),
+            "平台": small, "类型": small, "示例": small,
         })
 
 
-# Triage from the keyboard (users.md: 监测员 need fast triage by keyboard and mouse). Letters as in mail
-# readers; Streamlit reserves C and R, and ignores shortcuts while the focus is in a text field, but not
-# in an open calendar: so only harmless, visible actions get a key. Changing a verdict (误判 / 应为负面)
-# stays a deliberate click.
-
+# -- sources ------------------------------------------------------------------------
 
 # -- sources ------------------------------------------------------------------------
 
