@@ -327,6 +327,10 @@ def test_events_page_lists_stories_by_reach(seeded):
     assert table.iloc[0]["报道数"] == 3 and table.iloc[0]["首发来源"] == "安徽知识产权局"
     pick(at, "events_pick", "省局发布")
     assert set(frame(at, "首次")["信息源"]) == {"安徽知识产权局", "新华网", "人民网"}
+    # the overview's windows are here too (its 热点事件 table goes to a year)
+    assert at.radio(key="events_days").options[-2:] == ["近90天", "近一年"]
+    at.radio(key="events_days").set_value(365).run()
+    assert not at.exception and frame(at, "媒体数").iloc[0]["报道数"] == 3
 
 
 def test_publicity_page_counts_reposts_of_own_releases(seeded):

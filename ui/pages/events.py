@@ -10,7 +10,9 @@ tick = state.tick(settings)
 
 st.title("热点事件")
 c1, c2 = st.columns([3, 1])
-days = c1.radio("时间范围", [1, 3, 7, 30], index=2, format_func=lambda d: "今天" if d == 1 else f"近{d}天",
+# the overview's windows too (its 热点事件 table goes to a year), so its list can be opened here
+days = c1.radio("时间范围", [1, 3, 7, 30, 90, 365], index=2,
+                format_func=lambda d: "今天" if d == 1 else widgets.WINDOWS.get(d, f"近{d}天"),
                 horizontal=True, key="events_days")
 negative_only = c2.checkbox("只看含负面的事件", key="events_negative")
 stories = state.top_stories(db, days, tick, 30, negative_only)
