@@ -199,7 +199,8 @@ def login_form(settings: Settings) -> None:
     st.title("知识产权舆情监测")
     if msg := st.session_state.pop(_MESSAGE_KEY, None):
         st.info(msg, icon=":material/info:")
-    with st.form("login"):
+    # a sign-in box of a readable width, not stretched across a wide screen
+    with st.container(width=420), st.form("login"):
         st.subheader("登录")
         name = st.text_input("用户名", key="login_username")
         password = st.text_input("密码", type="password", key="login_password")
