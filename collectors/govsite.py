@@ -414,17 +414,26 @@ def parse_cnipa_list(body: str, base_url: str, *, max_items: int = MAX_LIST_ITEM
     return entries
 
 
+def _list_page(client: httpx.Client, url: str, etag: str | None,
+               last_modified: str | None) -> tuple[Page | None, FetchResult | None]:
+    """A column's list page, or the result that ends this pass: unreadable (with any Retry-After) or unchanged."""
+    try:
+        page = get_page(client, url, etag=etag, last_modified=last_modified)
+    except CollectError as e:
+        return None, FetchResult(errors=[str(e)], readable=False, retry_after_s=getattr(e, "retry_after_s", None))
+    if page.not_modified:
+        return None, FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
+    return page, None
+
+
 def collect_cnipa(client: httpx.Client, url: str, *, source: str, platform: str = "government",
                   max_items: int = MAX_LIST_ITEMS, etag: str | None = None, last_modified: str | None = None,
                   fetched_at: datetime | None = None) -> FetchResult:
     """One CNIPA column (HTML list or JPage XML). Items carry title, link and date; no article fetches."""
     now = fetched_at or utcnow()
-    try:
-        page = get_page(client, url, etag=etag, last_modified=last_modified)
-    except CollectError as e:
-        return FetchResult(errors=[str(e)], readable=False, retry_after_s=getattr(e, "retry_after_s", None))
-    if page.not_modified:
-        return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
+    page, done = _list_page(client, url, etag, last_modified)
+    if done is not None:
+        return done
     entries = parse_cnipa_list(page.text, page.url, max_items=max_items)
     if not entries:
         return FetchResult(errors=[f"页面上没有找到文章链接（/art/…/art_<栏目>_<编号>.html，{url}）："
@@ -584,12 +593,9 @@ def collect_gov_list(client: httpx.Client, url: str, *, source: str, platform: s
     problem = check_link_pattern(link_pattern)
     if problem:
         return FetchResult(errors=[problem], readable=False)
-    try:
-        page = get_page(client, url, etag=etag, last_modified=last_modified)
-    except CollectError as e:
-        return FetchResult(errors=[str(e)], readable=False, retry_after_s=getattr(e, "retry_after_s", None))
-    if page.not_modified:
-        return FetchResult(not_modified=True, etag=page.etag, last_modified=page.last_modified)
+    page, done = _list_page(client, url, etag, last_modified)
+    if done is not None:
+        return done
     entries = pick_article_links(page.text, page.url, link_pattern=link_pattern)
     if not entries:
         return FetchResult(errors=[f"列表页上没有找到文章链接（{url}"
