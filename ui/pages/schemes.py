@@ -51,10 +51,20 @@ if problem:
     st.stop()
 
 st.subheader("编辑方案")
-by_index = dict(enumerate(schemes, start=1))
-choice = st.selectbox("选择方案", [0, *by_index], key="scheme_pick",
-                      format_func=lambda i: "＋ 新建方案" if i == 0 else by_index[i].name)
-current = by_index.get(choice)
+# Schemes are picked by name, not list position: after someone else deletes one, a position points at the
+# next scheme, and a save would replace that one with what was typed for another.
+by_name = {sc.name: sc for sc in schemes}
+if (after_save := st.session_state.pop("scheme_pick_next", None)) is not None:
+    st.session_state["scheme_pick"] = after_save            # the scheme just saved (renamed or new) stays open
+NEW = ""
+choice = st.session_state.get("scheme_pick", NEW)
+options = [NEW, *by_name] + ([choice] if choice not in by_name and choice != NEW else [])
+choice = st.selectbox("选择方案", options, key="scheme_pick",
+                      format_func=lambda n: "＋ 新建方案" if n == NEW else n if n in by_name else f"{n}（已不存在）")
+current = by_name.get(choice)
+if choice != NEW and current is None:
+    st.warning(f"方案「{widgets.md_escape(choice)}」已被其他人删除或改名：请重新选择。", icon=":material/warning:")
+    st.stop()
 k = f"scheme_{choice}_"
 with st.form(k + "form"):
     name = st.text_input("方案名称", value=current.name if current else "", key=k + "name")
@@ -84,6 +94,9 @@ if save:
         st.error(f"未保存：\n\n{lines}", icon=":material/error:")
     else:
         st.session_state["schemes_message"] = f"已保存方案「{widgets.md_escape(name.strip())}」。"
+        st.session_state["scheme_pick_next"] = " ".join(name.split())
+        for key in [x for x in st.session_state if str(x).startswith(f"scheme_{NEW}_")]:
+            del st.session_state[key]                       # the 新建 form starts empty next time
         st.rerun()
 
 if current is not None and st.button("删除此方案", key=k + "remove", icon=":material/delete:"):
