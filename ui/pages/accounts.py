@@ -107,11 +107,12 @@ with tab_edit:
         st.caption("还没有账号。")
     else:
         names = [r["username"] for r in rows]
-        pick = st.selectbox("选择账号", names, key="edit_pick",
-                            format_func=lambda n: next(f"{n}（{r['display_name'] or '无显示名'}，{r['role_label']}"
-                                                       f"{'' if r['active'] else '，已停用'}）"
-                                                       for r in rows if r["username"] == n))
+        # Options are bare user names: a label that changed with a save (display name, role) made Streamlit
+        # draw a new picker, and the next click on 停用账号/重置密码 went to no account.
+        pick = st.selectbox("选择账号", names, key="edit_pick")
         row = next(r for r in rows if r["username"] == pick)
+        st.caption(f"{widgets.md_escape(row['display_name'] or '无显示名')}，{row['role_label']}"
+                   f"{'' if row['active'] else '，已停用'}")
         # The form edits what it was drawn with: a save writes only the fields changed here, and refuses
         # when someone else changed one of them since (an admin on the command line, a second tab).
         gen = st.session_state.get(f"edit_gen_{pick}", 0)
