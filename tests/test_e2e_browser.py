@@ -322,6 +322,32 @@ def test_assigning_a_story_to_a_typed_unit_and_the_form_starting_over(server, tm
         assert form.get_by_role("combobox", name=re.compile("^承办处室或城市")).input_value() == ""
 
 
+def test_a_note_typed_for_one_story_is_not_sent_with_another(server, tmp_path):
+    """负面处置: a browser sends what was typed into a form with its next submit, whatever the server reset.
+    A note typed for story A and never sent must not be stored with story B's move."""
+    with _page(viewport={"width": 1280, "height": 1400}) as page:
+        page.goto(server + "handling", wait_until="domcontentloaded")
+        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="办理").first
+        picker.click()
+        page.get_by_role("option").nth(0).click()
+        form = page.locator('[data-testid="stForm"]')
+        form.wait_for(timeout=90_000)
+        form.get_by_role("textbox", name=re.compile("^回应情况")).fill("只写给第一个事件的说明")
+        picker.click()
+        page.get_by_role("option").nth(1).click()
+        page.wait_for_function("() => ![...document.querySelectorAll('textarea')].some(e => e.value.includes('只写给'))",
+                               timeout=60_000)
+        unit = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
+        unit.click()
+        unit.fill("省局执法稽查处")
+        page.keyboard.press("Enter")
+        form.get_by_role("button", name="提交").click()
+        page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
+        with sqlite3.connect(tmp_path / "opinion.db") as c:
+            assert c.execute("SELECT unit, note FROM handling_events").fetchall() == [("省局执法稽查处", "")]
+
+
 def _marks(server_db: Path, mark: str) -> int:
     with sqlite3.connect(server_db) as c:
         return c.execute("SELECT count(*) FROM item_marks WHERE mark = ?", (mark,)).fetchone()[0]

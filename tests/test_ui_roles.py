@@ -18,12 +18,13 @@ from monitor.case_store import CaseStore
 from monitor.store import Store
 from sentiment.judgement import Judgement
 from tests.test_casebook_page import BASE
-from tests.test_ui_workflows import SOURCES, seed
+from tests.test_ui_workflows import SOURCES, hw, seed
 from ui import auth
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "ui" / "pages"
 NEG_TITLE = "网店售卖假冒商标产品"
+
 
 
 @pytest.fixture
@@ -91,9 +92,9 @@ def audit_actions(db: Path, actor: str) -> list[str]:
 
 def assign_in_handling(at: AppTest) -> None:
     pick(at, "handle_pick", NEG_TITLE)
-    at.selectbox(key="handle_action").select("assign")
-    at.selectbox(key="handle_unit").set_value("合肥市市场监管局")
-    at.text_input(key="handle_due").input("2d")
+    hw(at.selectbox, "action").select("assign")
+    hw(at.selectbox, "unit").set_value("合肥市市场监管局")
+    hw(at.text_input, "due").input("2d")
     at.form_submit_button[0].click().run()
 
 
@@ -258,26 +259,36 @@ def test_only_admin_gets_the_sample_buttons(env, role):
     assert audit_actions(db, "admin1") == ["sample.remove"]
 
 
+def _fix(at: AppTest, kind: str, field: str):
+    """The 更正 form's widget for `field` (its keys carry the item shown: one form per item)."""
+    return next(w for w in getattr(at, kind) if str(w.key).startswith("fix_") and str(w.key).endswith(field))
+
+
 def test_the_correction_form_shows_the_item_shown_and_saves_only_what_was_changed(env):
     """信息流: the 更正 form kept the first item's 倾向/类型 while J stepped on; 保存更正 then wrote them onto
-    the item shown (a type correction nobody made, learnt by the next training run)."""
+    the item shown (a type correction nobody made, learnt by the next training run). A browser sends what was
+    typed into a form with the next submit, so each item has its own form: an unsaved choice stays behind."""
     db, accounts, *_ = env
     at = run(PAGES / "stream.py", accounts["handler"])
     pick(at, "detail_item", "专利维权难")
-    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("negative", "专利")
-    at.text_input(key="fix_note").input("写给上一条的说明")
+    assert (_fix(at, "selectbox", "polarity").value, _fix(at, "selectbox", "ip_type").value) == ("negative", "专利")
+    first = _fix(at, "text_input", "note").key
+    _fix(at, "text_input", "note").input("写给上一条的说明")
+    _fix(at, "selectbox", "ip_type").set_value("商标")
     pick(at, "detail_item", "典型案例")                               # a publicity item: positive, 专利
     pick(at, "detail_item", NEG_TITLE)                                 # negative, 商标
-    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("negative", "商标")
-    assert at.text_input(key="fix_note").value == ""
-    at.selectbox(key="fix_polarity").set_value("neutral")
+    assert (_fix(at, "selectbox", "polarity").value, _fix(at, "selectbox", "ip_type").value) == ("negative", "商标")
+    assert _fix(at, "text_input", "note").value == "" and _fix(at, "text_input", "note").key != first
+    _fix(at, "selectbox", "polarity").set_value("neutral")
     next(b for b in at.button if b.label == "保存更正").click().run()
     assert not at.exception
     item = item_id(db, NEG_TITLE)
     with Store(db) as s:
         assert [(c["field"], c["value"]) for c in s.corrections(item)] == [("polarity", "neutral")]
+        other = s.conn.execute("SELECT id FROM items WHERE title LIKE '专利维权难%'").fetchone()[0]
+        assert s.corrections(other) == []                            # the unsaved 商标 stayed behind
     # after the save the form shows the item as it now is
-    assert (at.selectbox(key="fix_polarity").value, at.selectbox(key="fix_ip_type").value) == ("neutral", "商标")
+    assert (_fix(at, "selectbox", "polarity").value, _fix(at, "selectbox", "ip_type").value) == ("neutral", "商标")
 
 
 @pytest.mark.parametrize("role", ["viewer", "admin"])

@@ -4,6 +4,7 @@ run on each; expected numbers come from the core functions on the same file."""
 from __future__ import annotations
 
 import random
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +37,12 @@ url = "https://xinhua.example/feed"
 """
 NOW = datetime.now(timezone.utc)
 TEXT = "安徽省知识产权局发布2025年度知识产权行政保护典型案例，涉及专利侵权、商标侵权和地理标志保护等十个案例。"
+
+
+def hw(widgets, field: str):
+    """A 负面处置 form widget: its key carries the story and the move count (one form per story and move)."""
+    return next(w for w in widgets if re.fullmatch(rf"handle_\d+_\d+_{field}", str(w.key)))
+
 
 
 def J(neg: bool, ip_type="专利", channel="行政执法") -> Judgement:
@@ -283,36 +290,36 @@ def test_handling_page_assigns_and_refuses(seeded):
         listed = handling.handling_list(s, days=30)
     assert set(frame(at, "超期")["标题"]) == set(listed["title"])
     pick(at, "handle_pick", "专利维权难")
-    at.selectbox(key="handle_action").select("assign")   # form widgets commit on submit
-    at.selectbox(key="handle_unit").set_value("合肥市市场监管局")
-    at.text_input(key="handle_due").input("2d")
+    hw(at.selectbox, "action").select("assign")   # form widgets commit on submit
+    hw(at.selectbox, "unit").set_value("合肥市市场监管局")
+    hw(at.text_input, "due").input("2d")
     at.form_submit_button[0].click().run()
     assert not at.exception and any("待研判 → 已交办" in s.value for s in at.success)
     # the form starts over: nothing typed for this story is carried to the next
-    assert at.selectbox(key="handle_unit").value is None and at.text_input(key="handle_due").value == "24h"
-    assert at.selectbox(key="handle_unit").options[0] == "合肥市市场监管局"      # used units first
+    assert hw(at.selectbox, "unit").value is None and hw(at.text_input, "due").value == "24h"
+    assert hw(at.selectbox, "unit").options[0] == "合肥市市场监管局"      # used units first
     # a bad link on respond: message, nothing stored
-    at.selectbox(key="handle_action").select("respond")
-    at.text_area(key="handle_note").input("已约谈平台")
-    at.text_input(key="handle_link").input("javascript:alert(1)")
+    hw(at.selectbox, "action").select("respond")
+    hw(at.text_area, "note").input("已约谈平台")
+    hw(at.text_input, "link").input("javascript:alert(1)")
     at.form_submit_button[0].click().run()
     assert any("回应链接应为以 http" in e.value for e in at.error)
     with Store(seeded, readonly=True) as s:
         item = s.conn.execute("SELECT id FROM items WHERE title LIKE '专利维权难%'").fetchone()[0]
         hist = handling.history(s, item)
     assert [(h["action"], h["actor"], h["unit"]) for h in hist] == [("assign", users.LOCAL_USER.username, "合肥市市场监管局")]
-    at.selectbox(key="handle_action").select("respond")
-    at.text_input(key="handle_link").input("https://amr.ah.gov.cn/reply/1")
+    hw(at.selectbox, "action").select("respond")
+    hw(at.text_input, "link").input("https://amr.ah.gov.cn/reply/1")
     at.form_submit_button[0].click().run()
     assert any("已交办 → 已回应" in s.value for s in at.success)
-    assert at.text_area(key="handle_note").value == "" and at.text_input(key="handle_link").value == ""
+    assert hw(at.text_area, "note").value == "" and hw(at.text_input, "link").value == ""
     # another story: a pending one takes 交办, whatever was chosen for the last; no "承办：nan"
-    at.selectbox(key="handle_action").select("close")
-    at.text_area(key="handle_note").input("写给上一个事件的说明")
+    hw(at.selectbox, "action").select("close")
+    hw(at.text_area, "note").input("写给上一个事件的说明")
     # (the seeded file is shared by this module: an earlier test may have closed the other story)
     for other in [o for o in at.selectbox(key="handle_pick").options if "专利维权难" not in o][:1]:
         at.selectbox(key="handle_pick").select(other).run()
-        assert at.selectbox(key="handle_action").value != "close" and at.text_area(key="handle_note").value == ""
+        assert hw(at.selectbox, "action").value != "close" and hw(at.text_area, "note").value == ""
         assert not any("nan" in t.value for t in at.text)
     with Store(seeded, readonly=True) as s:
         last = handling.history(s, item)[-1]
@@ -353,8 +360,8 @@ def test_markup_in_handling_notes_and_view_names_stays_text(env, tmp_path, monke
     monkeypatch.setenv("OPINION_SOURCES", str(env / "sources.toml"))
     at = open_page("ui/pages/handling.py")
     pick(at, "handle_pick", "网店售卖假冒商标产品")
-    at.selectbox(key="handle_action").select("dismiss")
-    at.text_input(key="handle_reason").input(XSS)
+    hw(at.selectbox, "action").select("dismiss")
+    hw(at.text_input, "reason").input(XSS)
     at.form_submit_button[0].click().run()
     assert not at.exception and any("无需处置" in s.value for s in at.success), [e.value for e in at.error]
     hist = frame(at, "操作人")

@@ -255,19 +255,19 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
         g.button("与知识产权无关", key="act_off_topic", icon=":material/block:",
                  **act("更正", "item.correct", {"field": "topic", "value": "off"},
                        Store.apply_correction, item_id, "topic", "off", name))
-    # The form's keys outlive a rerun: its values are set from the item shown whenever another item (or a
-    # new judgement of this one) is shown, so 保存更正 sends only what the user changed on *this* item.
+    # One set of widget keys per item shown and judgement: a browser keeps what was typed into a form's
+    # widgets and sends it with the next submit, so with shared keys an unsaved choice made on one item was
+    # saved onto the next (resetting the values on the server does not stop that). 保存更正 sends only what
+    # was changed on *this* item.
     pol_shown = d["polarity"] if d.get("polarity") in widgets.POLARITY_LABELS else "neutral"
     ipt_shown = d["ip_type"] if d.get("ip_type") in IP_TYPES else next(iter(IP_TYPES))
-    shown = (item_id, pol_shown, ipt_shown)
-    widgets.start_form({"fix_polarity": pol_shown, "fix_ip_type": ipt_shown, "fix_note": "", "fix_for": shown},
-                       over=st.session_state.get("fix_for") != shown)
-    with st.form("correct_item", border=True):
+    k = f"fix_{item_id}_{pol_shown}_{ipt_shown}_{st.session_state.get('fix_saved', 0)}_"
+    with st.form(k + "form", border=True):
         e, f = st.columns(2)
         pol = e.selectbox("更正倾向", list(widgets.POLARITY_LABELS), format_func=widgets.polarity_label,
-                          key="fix_polarity")
-        ipt = f.selectbox("更正知识产权类型", list(IP_TYPES), key="fix_ip_type")
-        note = st.text_input("说明（可选）", key="fix_note", max_chars=500)
+                          index=list(widgets.POLARITY_LABELS).index(pol_shown), key=k + "polarity")
+        ipt = f.selectbox("更正知识产权类型", list(IP_TYPES), index=list(IP_TYPES).index(ipt_shown), key=k + "ip_type")
+        note = st.text_input("说明（可选）", key=k + "note", max_chars=500)
         if st.form_submit_button("保存更正"):
             changed = False
             if pol != pol_shown:
@@ -282,6 +282,8 @@ def item_actions(db: str, d: Mapping[str, Any], user: users.User) -> None:
                 changed = True
             if not changed:
                 widgets.flash("error", "与当前判定相同，没有需要保存的更正。")
+            else:
+                st.session_state["fix_saved"] = st.session_state.get("fix_saved", 0) + 1   # a fresh, empty form
             st.rerun()
 
 

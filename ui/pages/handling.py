@@ -74,24 +74,20 @@ allowed = [a for (s, a) in handling.MOVES if s == row["state"]]
 if not auth.can(user, "handle"):
     st.caption(widgets.refusal(user, "办理负面事件", "处置或管理员"))
     st.stop()
-# After a move the form starts over: what was typed for one story must not be sent with the next. So does
-# choosing another story (its allowed actions differ): the form shows only what this story takes.
-FORM_DEFAULTS = {"handle_unit": None, "handle_due": "24h", "handle_note": "", "handle_link": "", "handle_reason": "",
-                 "handle_action": allowed[0] if allowed else None, "handle_for": chosen}
-over = st.session_state.pop("handle_reset", False) or st.session_state.get("handle_for") != chosen
-widgets.start_form(FORM_DEFAULTS, over=over)
-if not over and st.session_state.get("handle_action") not in allowed and allowed:
-    st.session_state["handle_action"] = allowed[0]     # the story moved on elsewhere since the form was drawn
-with st.form("handle_form"):
-    action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key="handle_action")
+# One set of widget keys per story and per move: a browser keeps what was typed into a form and sends it
+# with the next submit, so with shared keys a note typed for one story (never sent) was saved with the next
+# story's move, whatever the server reset. A new story or a completed move gives a new, empty form.
+k = f"handle_{chosen}_{st.session_state.get('handle_moves', 0)}_"
+with st.form(k + "form"):
+    action = st.selectbox("动作", allowed, format_func=handling.ACTIONS.get, key=k + "action")
     a, b = st.columns(2)
     units = state.handling_units(db, tick)
-    unit = a.selectbox("承办处室或城市（交办时必填）", units, index=None, key="handle_unit",
+    unit = a.selectbox("承办处室或城市（交办时必填）", units, index=None, key=k + "unit",
                        accept_new_options=True, placeholder="选择，或直接输入单位名称")
-    due = b.text_input("办理时限（交办时必填：24h、3d 或 YYYY-MM-DD HH:MM）", key="handle_due")
-    note = st.text_area("回应情况 / 说明（回应时必填）", key="handle_note", max_chars=handling.MAX_NOTE)
-    link = st.text_input("回应链接（http/https，可选）", key="handle_link")
-    reason = st.text_input("理由（无需处置时必填）", key="handle_reason", max_chars=500)
+    due = b.text_input("办理时限（交办时必填：24h、3d 或 YYYY-MM-DD HH:MM）", value="24h", key=k + "due")
+    note = st.text_area("回应情况 / 说明（回应时必填）", key=k + "note", max_chars=handling.MAX_NOTE)
+    link = st.text_input("回应链接（http/https，可选）", key=k + "link")
+    reason = st.text_input("理由（无需处置时必填）", key=k + "reason", max_chars=500)
     if st.form_submit_button("提交"):
         try:
             if action == "assign":
@@ -105,5 +101,5 @@ with st.form("handle_form"):
         else:
             st.session_state["flash"] = ("ok", f"已{handling.ACTIONS[move.action]}：{handling.STATES[move.from_state]}"
                                                f" → {handling.STATES[move.to_state]}")
-            st.session_state["handle_reset"] = True
+            st.session_state["handle_moves"] = st.session_state.get("handle_moves", 0) + 1
             st.rerun()
