@@ -1,6 +1,7 @@
 """The 典型案例 page under Streamlit's AppTest, on a real SQLite file chosen with OPINION_DB."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def page_db(tmp_path, monkeypatch):
     monkeypatch.setenv("OPINION_DB", str(path))
     return path, {"approved": approved, "draft": draft, "clue": clue}
 
+def ed(widgets, field: str):
+    """An 编辑案例 widget: its key carries the case, revision and write count (one form per case shown)."""
+    return next(w for w in widgets if re.fullmatch(rf"cb_e_[^_]+_\d+_\d+_{field}", str(w.key)))
+
+
+def act(at):
+    """The 流转 picker of the case shown (keyed by case: an opinion typed for one is not sent with another)."""
+    return next(w for w in at.selectbox if str(w.key).startswith("cb_action_"))
+
+
 
 def _app() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
@@ -76,7 +87,7 @@ def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
     at = _app()
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
     # The draft has an open de-identification flag (吴军): submitting is refused with the reason.
-    at.selectbox(key="cb_action").set_value("submit").run()
+    act(at).set_value("submit").run()
     _button(at, "执行").click().run()
     assert any("脱敏" in e.value for e in at.error)
     with Store(path) as store:
@@ -88,7 +99,7 @@ def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
         case = CaseStore(store).get(ids["draft"])
         assert case["title"].startswith("吴某某销售") and "吴军" not in case["title"]
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
-    at.selectbox(key="cb_action").set_value("submit").run()
+    act(at).set_value("submit").run()
     _button(at, "执行").click().run()
     assert any("待审" in s.value for s in at.success)
     with Store(path) as store:
@@ -97,7 +108,7 @@ def test_page_moves_a_case_and_refuses_a_bad_move(page_db):
         assert (last["action"], last["actor"], last["to_state"]) == ("submit", users.LOCAL_USER.username, "review")
     # The submitter (the local user acts as admin, so also as reviewer) may not approve the own submission.
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
-    at.selectbox(key="cb_action").set_value("approve").run()
+    act(at).set_value("approve").run()
     _button(at, "执行").click().run()
     assert any("提交人" in e.value for e in at.error)
 
@@ -163,7 +174,7 @@ def test_local_single_user_is_told_why_approval_needs_a_second_account(page_db):
         move(cs, mine, "submit", actor=users.LOCAL_USER.username, role="editor")
     at = _app()
     at.selectbox(key="cb_case").set_value(mine).run()
-    at.selectbox(key="cb_action").set_value("approve").run()
+    act(at).set_value("approve").run()
     _button(at, "执行").click().run()
     assert any("提交人" in e.value and "users add" in e.value for e in at.error)
     with Store(path) as store:
@@ -175,11 +186,11 @@ def test_the_edit_form_follows_the_case_shown_and_saving_changes_only_that_case(
     path, ids = page_db
     at = _app()
     at.selectbox(key="cb_case").set_value(ids["draft"]).run()
-    assert at.text_input(key="cb_e_title").value.startswith("吴军销售假冒注册商标的商品罪案")
+    assert ed(at.text_input, "title").value.startswith("吴军销售假冒注册商标的商品罪案")
     at.selectbox(key="cb_case").set_value(ids["clue"]).run()
-    assert at.text_input(key="cb_e_title").value == "只有标题的案例"
-    assert at.selectbox(key="cb_e_ip").value == "copyright" and at.text_input(key="cb_e_authority").value == ""
-    at.text_input(key="cb_e_region").input("安徽合肥")
+    assert ed(at.text_input, "title").value == "只有标题的案例"
+    assert ed(at.selectbox, "ip").value == "copyright" and ed(at.text_input, "authority").value == ""
+    ed(at.text_input, "region").input("安徽合肥")
     _button(at, "保存").click().run()
     assert not at.error
     with Store(path) as store:
@@ -197,18 +208,40 @@ def test_an_edit_over_someone_elses_newer_save_is_refused_and_the_form_can_be_re
     with Store(path) as store:                                  # another editor saves meanwhile
         casebook.workflow.edit_case(CaseStore(store), ids["draft"], {"headline": "另一位编辑写的导语"},
                                     actor="丙", role="editor")
-    at.text_input(key="cb_e_region").input("安徽马鞍山")
+    ed(at.text_input, "region").input("安徽马鞍山")
     _button(at, "保存").click().run()
     assert any("编辑期间已被修改" in e.value for e in at.error)
     with Store(path) as store:
         case = CaseStore(store).get(ids["draft"])
     assert (case["headline"], case["region"]) == ("另一位编辑写的导语", "安徽芜湖")
-    assert at.text_input(key="cb_e_region").value == "安徽马鞍山"       # what was typed is still there
+    assert ed(at.text_input, "region").value == "安徽马鞍山"       # what was typed is still there
     _button(at, "载入最新内容").click().run()
-    assert at.text_input(key="cb_e_headline").value == "另一位编辑写的导语"
-    at.text_input(key="cb_e_region").input("安徽马鞍山")
+    assert ed(at.text_input, "headline").value == "另一位编辑写的导语"
+    ed(at.text_input, "region").input("安徽马鞍山")
     _button(at, "保存").click().run()
     assert not at.error
     with Store(path) as store:
         case = CaseStore(store).get(ids["draft"])
     assert (case["headline"], case["region"]) == ("另一位编辑写的导语", "安徽马鞍山")
+
+
+def test_an_edit_after_ones_own_move_is_not_refused_and_a_refusal_shows_outside_the_form(page_db):
+    """The form's version came from before the user's own 流转, so their next edit was refused as someone
+    else's change; and a refusal sat inside the 编辑案例 fold, which closes on the rerun."""
+    path, ids = page_db
+    at = _app()
+    at.selectbox(key="cb_case").set_value(ids["clue"]).run()
+    act(at).set_value("promote").run()
+    _button(at, "执行").click().run()
+    assert not at.error
+    ed(at.text_input, "region").input("安徽合肥")
+    _button(at, "保存").click().run()
+    assert not at.error
+    with Store(path) as store:
+        assert CaseStore(store).get(ids["clue"])["region"] == "安徽合肥"
+        casebook.workflow.edit_case(CaseStore(store), ids["clue"], {"headline": "别人改的"}, actor="丙", role="editor")
+    ed(at.text_input, "region").input("安徽芜湖")
+    _button(at, "保存").click().run()
+    [refusal] = at.error
+    assert "编辑期间已被修改" in refusal.value
+    assert not any("编辑期间已被修改" in e.value for x in at.expander for e in x.error)   # not hidden in the fold

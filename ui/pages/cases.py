@@ -14,7 +14,7 @@ from casebook import discovery, publication, workflow
 from casebook.amounts import describe
 from casebook.deidentify import KIND_LABELS
 from casebook.models import CHANNELS, DETAIL_LEVELS, FIELD_LABELS, IP_TYPES, STATES, channel_label, gap_labels, \
-    ip_label, source_line, state_label, TEXT_FIELDS
+    ip_label, source_line, state_label
 from monitor import users
 from monitor.case_store import CaseStore
 from monitor.queries import beijing_today
@@ -31,6 +31,7 @@ FLAG_STATUS = workflow.FLAG_STATUS
 
 def _done(message: str) -> None:
     st.session_state["cb_message"] = message
+    st.session_state["cb_e_gen"] = st.session_state.get("cb_e_gen", 0) + 1   # forms reopen from what is stored
     st.rerun()
 
 
@@ -127,8 +128,12 @@ with tab_list:
                 if role else "案例库还是空的：案例由编辑新建或导入。")
 
     if cases:
-        case_id = st.selectbox("查看案例", [c["id"] for c in cases],
-                               format_func=lambda i: f"{i} {next(c['title'] for c in cases if c['id'] == i)[:40]}",
+        # A picker's choice travels as its label: a label that changed (a title edited here or by someone else)
+        # matched nothing and the first case was acted on. Labels are fixed the first time a case is listed.
+        labels = st.session_state.setdefault("cb_case_labels", {})
+        for c in cases:
+            labels.setdefault(c["id"], f"{c['id']} {c['title'][:40]}")
+        case_id = st.selectbox("查看案例", [c["id"] for c in cases], format_func=lambda i: labels.get(i, i),
                                key="cb_case")
         case = cs.get(case_id)
         st.subheader(f"{case['id']} · 第{case['rev']}版 · {state_label(case['state'])}")
@@ -177,56 +182,56 @@ with tab_list:
                         _done("已采用脱敏建议" if apply_btn else "已豁免该提示")
 
         if role:
-            # The form's keys outlive a rerun, so its values are set from the case when another case (or a
-            # new revision) is opened, and only then: a click on 保存 must send what the form showed.
-            shown = (case["id"], case["rev"])
+            # One set of widget keys per case, revision and write: a browser sends what was typed into a form
+            # with its next submit, whatever the server reset, so with shared keys unsaved edits made on one
+            # case were saved onto the next. The version the form was drawn from goes with the save.
+            k = f"cb_e_{case['id']}_{case['rev']}_{st.session_state.get('cb_e_gen', 0)}_"
+            version = st.session_state.setdefault(k + "version", workflow.version_of(case))
             details = ["", *DETAIL_LEVELS]
-            if st.session_state.get("cb_e_for") != shown:
-                st.session_state["cb_e_version"] = workflow.version_of(case)
-            widgets.start_form(
-                {**{f"cb_e_{k}": case.get(k) or "" for k in TEXT_FIELDS},
-                 "cb_e_year": str(case["year"] or ""),
-                 "cb_e_ip": case["ip_type"] if case["ip_type"] in IP_TYPES else list(IP_TYPES)[-1],
-                 "cb_e_ch": case["channel"] if case["channel"] in CHANNELS else list(CHANNELS)[-1],
-                 "cb_e_kw": "，".join(case["keywords"]),
-                 "cb_e_src": "\n".join(source_line(x) for x in case["sources"]),
-                 "cb_e_detail": case["detail"] if case["detail"] in details else "", "cb_e_note": "",
-                 "cb_e_for": shown},
-                over=st.session_state.get("cb_e_for") != shown)
+            edit_error = None
             with st.expander("编辑案例", expanded=False):
                 st.caption(f"正在编辑：{case['id']} 第{case['rev']}版")
-                with st.form("cb_edit_form"):
-                    new = {k: st.text_input(FIELD_LABELS[k], key=f"cb_e_{k}")
-                           for k in ("title", "headline", "authority", "region", "case_number", "parties")}
-                    new["year"] = st.text_input("年份", key="cb_e_year")
-                    new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get, key="cb_e_ip")
-                    new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key="cb_e_ch")
-                    for k in ("gist", "facts", "outcome", "significance", "notes"):
-                        new[k] = st.text_area(FIELD_LABELS[k], key=f"cb_e_{k}")
-                    new["keywords"] = st.text_input("关键词（逗号分隔）", key="cb_e_kw")
-                    new["sources"] = st.text_area("来源链接（每行一个）", key="cb_e_src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。")
+                with st.form(k + "form"):
+                    new = {f: st.text_input(FIELD_LABELS[f], value=case.get(f) or "", key=k + f)
+                           for f in ("title", "headline", "authority", "region", "case_number", "parties")}
+                    new["year"] = st.text_input("年份", value=str(case["year"] or ""), key=k + "year")
+                    new["ip_type"] = st.selectbox("知识产权类型", list(IP_TYPES), format_func=IP_TYPES.get, key=k + "ip",
+                                                  index=list(IP_TYPES).index(case["ip_type"]) if case["ip_type"]
+                                                  in IP_TYPES else len(IP_TYPES) - 1)
+                    new["channel"] = st.selectbox("保护渠道", list(CHANNELS), format_func=CHANNELS.get, key=k + "ch",
+                                                  index=list(CHANNELS).index(case["channel"]) if case["channel"]
+                                                  in CHANNELS else len(CHANNELS) - 1)
+                    for f in ("gist", "facts", "outcome", "significance", "notes"):
+                        new[f] = st.text_area(FIELD_LABELS[f], value=case.get(f) or "", key=k + f)
+                    new["keywords"] = st.text_input("关键词（逗号分隔）", value="，".join(case["keywords"]), key=k + "kw")
+                    new["sources"] = st.text_area("来源链接（每行一个）", key=k + "src", help="每行一个链接；可在“|”后写明该链接支撑的事实，如：https://… | 基本案情、处理结果。未写明的视为整篇发布稿，支撑全部事实。",
+                                                  value="\n".join(source_line(x) for x in case["sources"]))
                     new["detail"] = st.selectbox("核对状态", details, format_func=lambda d: DETAIL_LEVELS.get(d, "未标注"),
-                                                 key="cb_e_detail")
-                    edit_note = st.text_input("修改说明（已发布案例必填，将生成新版本）", key="cb_e_note")
+                                                 index=details.index(case["detail"]) if case["detail"] in details
+                                                 else 0, key=k + "detail")
+                    edit_note = st.text_input("修改说明（已发布案例必填，将生成新版本）", key=k + "note")
                     save = st.form_submit_button("保存")
                 if save:
                     try:
                         _write("case.edit", case["id"], {"note": edit_note}, workflow.edit_case, store, case["id"], new,
-                               actor=actor, role=role, note=edit_note, expected=st.session_state["cb_e_version"])
+                               actor=actor, role=role, note=edit_note, expected=version)
                     except (workflow.WorkflowError, ValueError) as e:
-                        st.error(str(e))
+                        edit_error = str(e)
                     else:
-                        st.session_state.pop("cb_e_for", None)      # reopen from what was saved
                         _done("已保存")
                 if st.button("载入最新内容", key="cb_e_reload", help="放弃表单中未保存的修改，重新载入该案例当前内容"):
-                    st.session_state.pop("cb_e_for", None)
+                    st.session_state["cb_e_gen"] = st.session_state.get("cb_e_gen", 0) + 1
                     st.rerun()
+            if edit_error:           # outside the expander: it folds up on the rerun and would hide the refusal
+                st.error(f"未保存：{edit_error}")
 
         actions = workflow.allowed_actions(case["state"], role) if role else []
         if actions:
             c1, c2 = st.columns([1, 2])
-            action = c1.selectbox("流转", actions, format_func=lambda a: workflow.MOVES[a].label, key="cb_action")
-            note = c2.text_input("意见 / 理由（退回、修订必填）", key="cb_move_note")
+            # keyed by case: an opinion typed for one case must not be sent with a move of the next
+            action = c1.selectbox("流转", actions, format_func=lambda a: workflow.MOVES[a].label,
+                                  key=f"cb_action_{case['id']}")
+            note = c2.text_input("意见 / 理由（退回、修订必填）", key=f"cb_move_note_{case['id']}")
             if st.button("执行", key="cb_move"):
                 try:
                     moved = _write("case.move", case["id"], {"action": action, "note": note}, workflow.move, store,
