@@ -35,7 +35,7 @@ def _open(args, must_exist: bool = False) -> Store:
     "no cases" from a new empty file)."""
     path = Settings.load(db=args.db).db_path
     if must_exist and not path.exists():
-        raise StoreError(f"database not found: {path}")
+        raise StoreError(f"找不到数据库：{path}")
     return Store(path)
 
 

@@ -29,7 +29,7 @@ class CliError(Exception):
 
 def _open(settings: Settings, must_exist: bool) -> Store:
     if must_exist and not settings.db_path.exists():
-        raise CliError(f"database not found: {settings.db_path}")
+        raise CliError(f"找不到数据库：{settings.db_path}")
     try:
         return Store(settings.db_path)
     except StoreError as e:
@@ -42,7 +42,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             since = queries.parse_day(args.since)
         except queries.QueryError:
-            raise CliError(f"--since must be a date YYYY-MM-DD, got {args.since!r}") from None
+            raise CliError(f"--since 应为日期 YYYY-MM-DD，收到 {args.since!r}") from None
     settings = Settings.load(db=args.db)
     with _open(settings, must_exist=True) as store:
         n = queries.export_jsonl(store, sys.stdout, since)
@@ -65,7 +65,7 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
     settings = Settings.load(db=args.db)
     path = Path(args.file) if args.file else settings.sample_file
     if not path.exists():
-        raise CliError(f"sample file not found: {path}")
+        raise CliError(f"找不到示例数据文件：{path}")
     # Imported here: the judge loads model files, which export and remove never need.
     from sentiment import load_judge
     judge = load_judge()
@@ -181,7 +181,7 @@ def cmd_handle(args: argparse.Namespace) -> int:
     try:
         item_id = int(args.target)
     except ValueError:
-        raise CliError(f"ITEM_ID must be a number or 'list', got {args.target!r}") from None
+        raise CliError(f"ITEM_ID 应为条目编号或 list，收到 {args.target!r}") from None
     if not args.action:
         raise CliError(f"an ACTION is needed: {', '.join(handling.ACTIONS)}")
     with _open(settings, must_exist=True) as store:

@@ -44,7 +44,7 @@ def _now() -> datetime:
 def _store(args: argparse.Namespace, must_exist: bool = False) -> Store:
     settings = Settings.load(db=args.db)
     if must_exist and not settings.db_path.exists():
-        raise AdminCliError(f"database not found: {settings.db_path}")
+        raise AdminCliError(f"找不到数据库：{settings.db_path}")
     try:
         return Store(settings.db_path)
     except StoreError as e:

@@ -198,7 +198,7 @@ def parse_delivery(raw: Mapping[str, Any] | None, known_channels: set[str] | Non
         raise RuleError(f"发送设置不认识：{', '.join(sorted(unknown))}；可用：{', '.join(sorted(allowed))}")
     channels = [c for c in _words(raw, "channels", "发送渠道", required=False) if c != notify.DASHBOARD]
     if known_channels is not None and (missing := [c for c in channels if c not in known_channels]):
-        raise RuleError(f"渠道未配置：{'、'.join(missing)}（在 config.local.toml 的 [[notify.channels]] 中添加）")
+        raise RuleError(f"渠道未配置：{'、'.join(missing)}（在通知配置文件的 [[notify.channels]] 中添加，见 docs/operations.md）")
     mode = raw.get("mode", "realtime")
     if mode not in MODES:
         raise RuleError(f"发送方式（mode）必须是 realtime 或 digest，收到 {mode!r}")

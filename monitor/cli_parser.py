@@ -57,7 +57,8 @@ def translate(message: str, *, subcommand_dest: str | None = None) -> str:
                 parts[key] = _names(parts[key], subcommand_dest)
         if "type" in parts:
             parts["type"] = _TYPES.get(parts["type"], parts["type"])
-        return template.format(**parts)
+        # a space after an option name before Chinese text (参数 --role 不能是…), none after 子命令
+        return re.sub(r"(参数 [-A-Za-z0-9_]+)(?=[\u4e00-\u9fff])", r"\1 ", template.format(**parts))
     return message
 
 

@@ -69,7 +69,7 @@ class Store:
         try:
             if readonly:
                 if not self.path.exists():
-                    raise StoreError(f"database not found: {self.path}")
+                    raise StoreError(f"找不到数据库：{self.path}")
                 # as_uri() escapes '#', '?' and '%', which would otherwise end the path inside the URI.
                 uri = self.path.resolve().as_uri() + "?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)

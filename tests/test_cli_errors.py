@@ -101,4 +101,4 @@ def test_a_reader_that_stops_early_sees_no_traceback(tmp_path):
 def test_a_reading_command_does_not_create_a_database_at_a_mistyped_path(tmp_path, command):
     missing = tmp_path / "typo" / "opnion.db"
     done = _run(*command, "--db", str(missing))
-    assert done.returncode == 2 and "not found" in done.stderr and not missing.parent.exists()
+    assert done.returncode == 2 and "找不到数据库" in done.stderr and not missing.parent.exists()

@@ -74,7 +74,7 @@ def test_export_bad_since_is_one_line_exit_2(seeded, since):
 
 def test_export_missing_db_is_exit_2_and_creates_nothing(tmp_path):
     p = run("export", "--db", str(tmp_path / "nope.db"))
-    assert p.returncode == 2 and "not found" in p.stderr
+    assert p.returncode == 2 and "找不到数据库" in p.stderr
     assert not (tmp_path / "nope.db").exists()
 
 
@@ -107,4 +107,4 @@ def test_sample_load_and_remove(tmp_path):
 
 def test_sample_load_missing_file_is_exit_2(tmp_path):
     p = run("sample", "load", "--db", str(tmp_path / "o.db"), "--file", str(tmp_path / "none.jsonl"))
-    assert p.returncode == 2 and "not found" in p.stderr.strip()
+    assert p.returncode == 2 and "找不到示例数据文件" in p.stderr.strip()

@@ -19,6 +19,8 @@ def test_parser_translates_argparse_forms():
     assert translate("argument --year: invalid int value: 'abc'") == "参数 --year 的值 'abc' 无效（应为整数）"
     assert translate("argument --x: not allowed with argument --y") == "参数 --x 不能与 --y 同时使用"
     assert translate("argument --every: 间隔分钟数应为数字") == "参数 --every：间隔分钟数应为数字"
+    assert translate("argument --role: invalid choice: 'boss' (choose from 'viewer', 'admin')") == \
+        "参数 --role 不能是 'boss'（可选：viewer、admin）"
     assert translate("something new") == "something new"      # an unknown form is shown, not lost
 
 

@@ -133,7 +133,7 @@ def test_rejudge_command_uses_the_real_model(store, db_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--since", "2026-13-01"], "YYYY-MM-DD"),
-    (["--db", "/nonexistent/opinion.db"], "database not found"),
+    (["--db", "/nonexistent/opinion.db"], "找不到数据库"),
 ])
 def test_rejudge_command_refuses_bad_input(db_path, store, args, message):
     argv = [sys.executable, "-m", "monitor", "rejudge"] + (args if "--db" in args else ["--db", str(db_path)] + args)

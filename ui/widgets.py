@@ -224,7 +224,8 @@ def trend_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def story_trend_chart(daily: pd.DataFrame, names: Mapping[int, str]) -> alt.Chart:
     """Reports per day for a few stories: a day without reports is a 0 (a line drawn across it suggested
-    coverage that day), counts are whole numbers, and the legend, below, shows the titles in full."""
+    coverage that day), counts are whole numbers, and the legend beside the plot (below it, eight titles took
+    most of the chart's height) shows titles up to 260 px."""
     stamps = pd.to_datetime(daily["day"])
     span = pd.date_range(stamps.min(), stamps.max(), freq="D")
     grid = pd.MultiIndex.from_product([list(dict.fromkeys(daily["story_id"])), span], names=["story_id", "日期"])
@@ -236,7 +237,7 @@ def story_trend_chart(daily: pd.DataFrame, names: Mapping[int, str]) -> alt.Char
         x=alt.X("yearmonthdate(日期):T", title="日期",
                 axis=alt.Axis(format="%m-%d", tickCount={"interval": "day", "step": 1})),
         y=alt.Y("count:Q", title="报道数", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("事件:N", title="事件", legend=alt.Legend(orient="bottom", columns=2, labelLimit=360)),
+        color=alt.Color("事件:N", title="事件", legend=alt.Legend(orient="right", labelLimit=260)),
         tooltip=["事件", alt.Tooltip("yearmonthdate(日期):T", title="日期"), alt.Tooltip("count:Q", title="报道数")],
     ).properties(height=280)
 
