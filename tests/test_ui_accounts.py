@@ -56,6 +56,7 @@ def test_admin_adds_an_account_and_bad_input_creates_nothing(db, accounts):
     assert not at.exception and "已新建账号 王丽（处置）" in at.success[0].value
     assert "wangli" in list(at.dataframe[0].value["用户名"])
     assert all(at.text_input(key=k).value == "" for k in ("add_name", "add_display", "add_pw", "add_pw2"))
+    assert at.selectbox(key="add_role").value == "viewer"      # the next account does not inherit 处置
     with Store(db) as s:
         assert users.authenticate(s, "wangli", "first pass 9", datetime.now(timezone.utc)).role == "handler"
     assert audit(db, "user.add")[0]["actor"] == "admin1"

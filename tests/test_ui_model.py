@@ -146,7 +146,10 @@ def test_admin_rolls_the_model_back_after_confirming(env):
     at.checkbox(key="model_rollback_confirm").check().run()
     at.button(key="model_rollback").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("已恢复训练于 2026-10-01 08:00 的模型" in str(s.value) for s in at.success)
+    assert any("已恢复训练于 2026-10-01 08:00 的模型" in str(s.value) and "重新判定" in str(s.value) for s in at.success)
+    # the confirmation does not stay ticked: a second click must be confirmed again
+    assert at.checkbox(key="model_rollback_confirm").value is False
+    assert not any(b.key == "model_rollback" for b in at.button)
     assert versions.read_card(models)["trained_at"] == OLD
     assert versions.read_card(versions.previous_dir(models))["trained_at"] == NEW
     assert json.loads((models / MODEL_FILE.name).read_text(encoding="utf-8"))["threshold"] == 0.40

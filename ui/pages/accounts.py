@@ -24,6 +24,7 @@ ADD_FIELDS = ("add_name", "add_display", "add_pw", "add_pw2")
 if st.session_state.pop("accounts_added", False):
     for k in ADD_FIELDS:        # set, not popped: a popped key would come back with what the browser still shows
         st.session_state[k] = ""
+    st.session_state["add_role"] = "viewer"     # the next account does not inherit the last one's role
 
 
 def now() -> datetime:

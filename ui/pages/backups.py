@@ -28,8 +28,9 @@ if info["low_space"]:
                "（OPINION_BACKUP_DIR）。", icon=":material/storage:")
 if info["stale"]:
     lead = "还没有任何备份。" if info["latest"] is None else "超过两天没有备份。"
+    now_hint = "或点下方“立即备份”" if auth.can(user, "manage_backups") else "或请管理员立即备份"
     st.warning(lead + "采集服务（python -m collectors run --every …）每天自动备份一次；"
-               "请确认它在运行，或点下方“立即备份”。", icon=":material/warning:")
+               f"请确认它在运行，{now_hint}。", icon=":material/warning:")
 if info["problem"]:
     st.error(widgets.md_escape(info["problem"]), icon=":material/error:")
 if info["odd"]:

@@ -136,6 +136,8 @@ if info["previous"]:
     st.subheader("恢复上一版模型")
     when = notify.local_time(prev["trained_at"]) if prev["trained_at"] else "—"
     st.caption(f"上一版训练于 {when}。恢复后当前模型成为“上一版”，可再次恢复。恢复后请重新判定已存条目。")
+    if st.session_state.pop("model_rollback_done", False):
+        st.session_state["model_rollback_confirm"] = False   # a second click must be confirmed again
     if st.checkbox("确认恢复上一版模型", key="model_rollback_confirm"):
         if st.button("恢复上一版", key="model_rollback", icon=":material/undo:"):
             try:
@@ -145,5 +147,7 @@ if info["previous"]:
                 st.error(f"未能恢复：{widgets.md_escape(str(e))}", icon=":material/error:")
             else:
                 st.session_state["model_message"] = (
-                    f"已恢复训练于 {notify.local_time(card['trained_at']) if card.get('trained_at') else '—'} 的模型")
+                    f"已恢复训练于 {notify.local_time(card['trained_at']) if card.get('trained_at') else '—'} 的模型；"
+                    "已存条目仍是原模型的判定，请点“重新判定”按恢复的模型重新研判")
+                st.session_state["model_rollback_done"] = True
                 st.rerun()
