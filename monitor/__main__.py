@@ -11,9 +11,9 @@ import logging
 import sys
 from pathlib import Path
 
-from monitor.cli_parser import ChineseArgumentParser
 from monitor import queries, users
-from monitor.cli import run_command
+from monitor.cli import cli_actor, run_command
+from monitor.cli_parser import ChineseArgumentParser
 from monitor.sample import SampleError, build_sample_file, load_sample, remove_sample
 from monitor.settings import Settings
 from monitor.store import Store, StoreError
@@ -74,6 +74,7 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
             counts = load_sample(store, judge, path)
         except SampleError as e:
             raise CliError(str(e)) from None
+        users.audit(store, cli_actor(), "sample.load", str(path), {"new": counts.new})   # as from the page
         total = store.count_items(sample=True)
     print(f"示例数据已载入：新增 {counts.new} 条，重复 {counts.duplicate} 条，库中示例数据共 {total} 条")
     return 0
@@ -86,6 +87,7 @@ def cmd_sample_remove(args: argparse.Namespace) -> int:
         return 0
     with _open(settings, must_exist=True) as store:
         n = remove_sample(store)
+        users.audit(store, cli_actor(), "sample.remove", "", {"removed": n})
         left = store.count_items()
     print(f"示例数据已清除：{n} 条，库中剩余 {left} 条")
     return 0

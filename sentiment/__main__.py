@@ -94,15 +94,24 @@ def _status(args) -> int:
 
 
 def _rollback(args) -> int:
+    from monitor.cli import cli_actor
+    from monitor.judging import rollback_as
+    from monitor.settings import Settings
+    from monitor.store import Store, StoreError
     from sentiment.versions import VersionError, rollback
 
+    path = Settings.load(db=args.db).db_path
     try:
-        card = rollback()
-    except (VersionError, OSError) as e:
+        if Path(path).exists():             # recorded in the 操作日志, as a rollback from the 研判模型 page is
+            with Store(path) as store:
+                card = rollback_as(store, cli_actor())
+        else:
+            card = rollback()
+    except (VersionError, OSError, StoreError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     print(json.dumps({"model_in_use": {"trained_at": card.get("trained_at")}}, ensure_ascii=False))
-    print("stored items keep their judgement until `python -m monitor rejudge`", file=sys.stderr)
+    print("已存条目仍是原模型的判定：请运行 python -m monitor rejudge 重新判定", file=sys.stderr)
     return 0
 
 
@@ -129,7 +138,7 @@ def _evaluate(args) -> int:
 def _correct(args) -> int:
     from monitor.settings import Settings
     from monitor.store import Store, StoreError
-    from monitor.users import check_actor
+    from monitor.users import audit, check_actor
 
     changes = [("negative", args.negative), ("ip_type", args.ip_type), ("topic", args.topic)]
     changes = [(f, v) for f, v in changes if v is not None]
@@ -143,8 +152,11 @@ def _correct(args) -> int:
     try:
         with Store(path) as store:
             check_actor(store, args.user)
-            with store.atomic():
+            with store.atomic():            # each correction and its 操作日志 entry, all or nothing
                 ids = [store.apply_correction(args.id, f, v, args.user, args.note or "") for f, v in changes]
+                for f, v in changes:
+                    audit(store, f"cli:{args.user}", "item.correct", args.id,
+                          {"field": f, "value": v, "note": args.note or ""})
     except (KeyError, ValueError, StoreError) as e:
         print(f"错误：{e.args[0] if e.args else e}", file=sys.stderr)
         return 2
@@ -184,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--db", metavar="PATH", help="store with staff corrections (default: OPINION_DB or data/opinion.db)")
     st.set_defaults(func=_status)
     r = sub.add_parser("rollback", help="put the model that the last train replaced back in use (again: undo)")
+    r.add_argument("--db", metavar="PATH", help="store whose 操作日志 records it (default: OPINION_DB or data/opinion.db)")
     r.set_defaults(func=_rollback)
     args = ap.parse_args(argv)
     # The entry point may wire packages together: errors no command handles end as one line.

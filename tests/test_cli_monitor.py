@@ -103,6 +103,10 @@ def test_sample_load_and_remove(tmp_path):
     assert f"{n} 条" in p.stdout
     with Store(db) as s:
         assert [r["title"] for r in s.iter_items()] == ["自己采集的"]
+        from monitor import users
+        log = users.audit_log(s)                                   # both in the 操作日志, as from the page
+        assert [e["action"] for e in log][:2] == ["sample.remove", "sample.load"]
+        assert all(e["actor"].startswith("cli") for e in log[:2]) and log[0]["detail"] == {"removed": n}
 
 
 def test_sample_load_missing_file_is_exit_2(tmp_path):

@@ -3,6 +3,7 @@ a running process picks up a replaced model file without a restart."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,9 +167,27 @@ def test_rollback_command_without_a_previous_model_says_so(tmp_path):
     # A copy of the project's entry point run against an empty models directory: nothing to roll back.
     code = ("import sys; from pathlib import Path; import sentiment.versions as v; "
             f"v.MODELS_DIR = Path({str(tmp_path)!r}); from sentiment.__main__ import main; sys.exit(main(['rollback']))")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120,
+                       env={**os.environ, "OPINION_DB": str(tmp_path / "none.db")})
     assert p.returncode == 2 and "nothing to roll back" in p.stderr.decode()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rollback_command_is_recorded_in_the_audit_log(tmp_path, monkeypatch, capsys):
+    """`python -m sentiment rollback` is in the 操作日志 like a rollback from the 研判模型 page."""
+    from monitor import users
+    from monitor.store import Store
+    from sentiment.__main__ import main
+    d = _model_dir(tmp_path, "2026-10-01T00:00:00+00:00", threshold=0.41)
+    versions.keep_previous(d)
+    _model_dir(tmp_path, "2026-11-01T00:00:00+00:00", threshold=0.62)
+    monkeypatch.setattr(versions, "MODELS_DIR", d)
+    Store(tmp_path / "o.db").close()
+    assert main(["rollback", "--db", str(tmp_path / "o.db")]) == 0
+    assert _threshold(d) == 0.41 and "rejudge" in capsys.readouterr().err
+    with Store(tmp_path / "o.db") as s:
+        [entry] = users.audit_log(s, action="model.rollback")
+    assert entry["actor"].startswith("cli") and entry["detail"] == {"replaced": "2026-11-01T00:00:00+00:00"}
 
 
 def test_previous_models_are_not_committed():

@@ -148,3 +148,5 @@ def test_correct_command_shows_on_the_item(store, db_path):
     assert p.returncode == 0, p.stderr.decode()
     with Store(db_path) as s:
         assert _row(s, item)["negative"] is False and len(s.corrections(item)) == 1
+        [entry] = users.audit_log(s, action="item.correct")            # in the 操作日志, as on the page
+        assert (entry["actor"], entry["target"], entry["detail"]["field"]) == ("cli:张三", str(item), "negative")
