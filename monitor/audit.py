@@ -5,7 +5,6 @@ this module turns both into text for the 操作日志 page, so the page only ren
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +38,11 @@ DETAIL_LABELS = {
     "draft": "征求意见稿", "id": "编号", "replaced": "被替换的模型", "title": "标题", "duplicate": "重复",
     "updated": "更新", "rows": "行数", "items": "条数", "changed": "变化", "name": "名称", "kind": "类型",
     "mark": "标记", "on": "加上标记", "taken_at": "备份时间", "saved_as": "恢复前的数据库另存为", "file": "文件",
+    # imports, schemes, re-judging
+    "read": "读取", "skipped": "跳过", "estimated": "时间按导入时估计", "mapping": "列对应", "remembered": "记住列对应",
+    "added": "新增方案", "schemes": "全部方案", "judged": "判定条数", "corrected": "保留人工更正",
+    "newly_negative": "新增负面", "no_longer_negative": "不再负面",
+    "published_at": "发布时间", "text": "正文", "url": "链接", "source": "来源", "platform": "平台",
 }
 # The item fields staff correct (a correction's "field"), as the log and the item detail name them.
 FIELD_LABELS = {"negative": "负面判定", "polarity": "倾向", "ip_type": "知识产权类型", "topic": "话题"}
@@ -61,8 +65,8 @@ def _value(v: Any) -> str:
         return "—"
     if isinstance(v, (list, tuple)):
         return "、".join(_value(x) for x in v)
-    if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dict):             # e.g. an import's column mapping: 标题←title，not raw JSON
+        return "，".join(f"{DETAIL_LABELS.get(k, k)}←{_value(x)}" for k, x in v.items())
     return VALUE_LABELS.get(v, str(v)) if isinstance(v, str) else str(v)
 
 

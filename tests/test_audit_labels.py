@@ -43,7 +43,7 @@ def test_entries_read_as_chinese_in_beijing_time(fresh_store):
     log = audit.entries(fresh_store)
     assert log.to_dict("records") == [
         {"时间": "2026-11-27 12:00", "操作人": "命令行（x）", "角色": "—", "操作": "future.thing", "对象": "t",
-         "详情": 'nested：{"a": 1}'},
+         "详情": "nested：a←1"},
         {"时间": "2026-11-27 11:00", "操作人": "编辑甲", "角色": "—", "操作": "编发案例", "对象": "年度案例",
          "详情": "案例：CB001、CB002；征求意见稿：否"},
         {"时间": "2026-11-27 10:40", "操作人": "编辑甲", "角色": "—", "操作": "处理脱敏提示", "对象": "CB009",
@@ -54,3 +54,14 @@ def test_entries_read_as_chinese_in_beijing_time(fresh_store):
         {"时间": "2026-11-27 11:30", "操作人": "本机用户", "角色": "—", "操作": "更正研判结果", "对象": "7",
          "详情": "字段：负面判定；说明：宣传稿；值：否"}]
     assert audit.entries(fresh_store, action="case.flag")["操作"].tolist() == ["处理脱敏提示"]
+
+
+def test_import_and_rejudge_details_read_in_chinese(fresh_store):
+    users.audit(fresh_store, "王丽", "import.file", "导出.csv",
+                {"new": 3, "read": 4, "skipped": 1, "mapping": {"title": "标题列", "published_at": "时间"}},
+                now=datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc))
+    users.audit(fresh_store, "王丽", "model.rejudge", "", {"judged": 443, "newly_negative": 2},
+                now=datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc))
+    details = audit.entries(fresh_store)["详情"].tolist()
+    assert details == ["判定条数：443；新增负面：2",
+                       "列对应：发布时间←时间，标题←标题列；新增：3；读取：4；跳过：1"]
