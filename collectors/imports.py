@@ -398,14 +398,20 @@ def read_table(path: str | os.PathLike, data: bytes | None = None) -> Table:
     if not data.strip():
         raise NotAnExport("文件是空的")
     if suffix in XLSX_SUFFIXES:
-        return read_xlsx_table(data)
-    if suffix in JSON_SUFFIXES:
-        return read_json_table(data)
-    if suffix in JSONL_SUFFIXES:
-        return read_jsonl_table(data)
-    if data.startswith(b"PK\x03\x04"):
-        return read_xlsx_table(data)   # an .xlsx saved with a .csv name
-    return read_csv_table(data)
+        table = read_xlsx_table(data)
+    elif suffix in JSON_SUFFIXES:
+        table = read_json_table(data)
+    elif suffix in JSONL_SUFFIXES:
+        table = read_jsonl_table(data)
+    elif data.startswith(b"PK\x03\x04"):
+        table = read_xlsx_table(data)   # an .xlsx saved with a .csv name
+    else:
+        table = read_csv_table(data)
+    if not table.rows and table.errors:
+        raise NotAnExport("没有可导入的行：" + "；".join(table.errors[:3]))
+    if not table.rows:                  # a header alone imported "0 条" and read as a success
+        raise NotAnExport("文件里没有数据行" + (f"（只有表头：{'、'.join(table.headers[:6])}）" if table.headers else ""))
+    return table
 
 
 # ---------------------------------------------------------------- rows → items

@@ -323,3 +323,13 @@ def test_a_feed_date_before_1990_is_treated_as_missing():
     old, new = parse_feed(feed, url="https://a.example/feed", source="s", platform="news", fetched_at=fetched).items
     assert old.published_at == fetched and old.published_estimated
     assert new.published_at == utc(2026, 1, 4) and not new.published_estimated
+
+
+@pytest.mark.parametrize("name, body", [("header_only.csv", "标题,链接,发布时间\n"), ("empty_list.json", "[]")])
+def test_a_file_without_data_rows_is_refused_not_reported_as_imported(tmp_path, name, body):
+    """A header alone used to import '0 条' under a green success message (and an audit entry)."""
+    from collectors.imports import NotAnExport, read_table
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(NotAnExport, match="没有数据行"):
+        read_table(path)
