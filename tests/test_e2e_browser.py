@@ -296,22 +296,33 @@ def test_the_new_case_form_is_empty_after_a_create(server):
         assert form.get_by_label("年份").input_value() == str(__import__("datetime").date.today().year)
 
 
+def _open_first_story(page, server: str):
+    """负面处置 with the first story chosen: (the 办理 picker, the form)."""
+    page.goto(server + "handling", wait_until="domcontentloaded")
+    _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="办理").first
+    picker.click()
+    page.get_by_role("option").first.click()
+    form = page.locator('[data-testid="stForm"]')
+    form.wait_for(timeout=90_000)
+    return picker, form
+
+
+def _assign_to_typed_unit(page, form, unit_name: str) -> None:
+    """Type a unit not in the list (Enter accepts it), 提交, and wait for the move to show."""
+    unit = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
+    unit.click()
+    unit.fill(unit_name)
+    page.keyboard.press("Enter")
+    form.get_by_role("button", name="提交").click()
+    page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
+
+
 def test_assigning_a_story_to_a_typed_unit_and_the_form_starting_over(server, tmp_path):
     """负面处置: a unit not in the list is typed in; after 提交 the form is empty for the next story."""
     with _page(viewport={"width": 1280, "height": 1400}) as page:
-        page.goto(server + "handling", wait_until="domcontentloaded")
-        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
-        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="办理").first
-        picker.click()
-        page.get_by_role("option").first.click()
-        form = page.locator('[data-testid="stForm"]')
-        form.wait_for(timeout=90_000)
-        unit = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
-        unit.click()
-        unit.fill("省局执法稽查处")
-        page.keyboard.press("Enter")
-        form.get_by_role("button", name="提交").click()
-        page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
+        picker, form = _open_first_story(page, server)
+        _assign_to_typed_unit(page, form, "省局执法稽查处")
         with sqlite3.connect(tmp_path / "opinion.db") as c:
             assert c.execute("SELECT unit FROM handling_events").fetchall() == [("省局执法稽查处",)]
         # the form starts over on the rerun after the save: wait for it, not a fixed time; query the input afresh
@@ -326,24 +337,13 @@ def test_a_note_typed_for_one_story_is_not_sent_with_another(server, tmp_path):
     """负面处置: a browser sends what was typed into a form with its next submit, whatever the server reset.
     A note typed for story A and never sent must not be stored with story B's move."""
     with _page(viewport={"width": 1280, "height": 1400}) as page:
-        page.goto(server + "handling", wait_until="domcontentloaded")
-        _sign_in_if_asked(page, '[data-testid="stMetricValue"]')
-        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="办理").first
-        picker.click()
-        page.get_by_role("option").nth(0).click()
-        form = page.locator('[data-testid="stForm"]')
-        form.wait_for(timeout=90_000)
+        picker, form = _open_first_story(page, server)
         form.get_by_role("textbox", name=re.compile("^回应情况")).fill("只写给第一个事件的说明")
         picker.click()
         page.get_by_role("option").nth(1).click()
         page.wait_for_function("() => ![...document.querySelectorAll('textarea')].some(e => e.value.includes('只写给'))",
                                timeout=60_000)
-        unit = form.get_by_role("combobox", name=re.compile("^承办处室或城市"))
-        unit.click()
-        unit.fill("省局执法稽查处")
-        page.keyboard.press("Enter")
-        form.get_by_role("button", name="提交").click()
-        page.get_by_text("待研判 → 已交办").first.wait_for(timeout=90_000)
+        _assign_to_typed_unit(page, form, "省局执法稽查处")
         with sqlite3.connect(tmp_path / "opinion.db") as c:
             assert c.execute("SELECT unit, note FROM handling_events").fetchall() == [("省局执法稽查处", "")]
 
